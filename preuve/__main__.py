@@ -1,0 +1,3 @@
+from preuve.cli.main import main
+
+main()

@@ -1,0 +1,253 @@
+"""Configuration: one TOML file plus environment overrides.
+
+Environment variables win over the file: ``PREUVE_STORE__URL``,
+``PREUVE_REDIS__URL``, ``PREUVE_LANGUAGE``... (``__`` separates nesting levels).
+Secrets are never written in the file: a source names the *environment
+variable* that holds each credential.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import time
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from preuve.constants import DEFAULT_STORE_URL, PARIS_TZ
+from preuve.evidence.model import ActionCategory
+from preuve.i18n import Text
+
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+MSG_MISSING_SECRET = Text(
+    fr="la variable d'environnement {env} (identifiant « {name} » de la source {source}) "
+    "n'est pas définie",
+    en="environment variable {env} (credential '{name}' of source {source}) is not set",
+)
+MSG_NO_CREDENTIAL = Text(
+    fr="la source {source} ne déclare pas d'identifiant « {name} » dans [credentials]",
+    en="source {source} declares no credential '{name}' in [credentials]",
+)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SecretMissingError(Exception):
+    pass
+
+
+class SourceConfig(_Section):
+    """One data source of a tenant (a Moodle site, an LRS, a folder of files...)."""
+
+    id: str = Field(pattern=KEY_PATTERN)
+    kind: Literal["moodle", "xapi", "scorm", "cv", "jsonl"]
+    url: str | None = None
+    path: str | None = Field(default=None, description="folder or file for file-based sources")
+    credentials: dict[str, str] = Field(
+        default_factory=dict,
+        description="credential name -> name of the environment variable holding it",
+    )
+    options: dict[str, Any] = Field(default_factory=dict)
+    enabled: bool = True
+
+    @field_validator("credentials")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, env in value.items():
+            if not env.replace("_", "").isalnum() or not env[0].isalpha():
+                raise ValueError(
+                    f"credentials.{name} must name an environment variable (e.g. "
+                    f"PREUVE_MOODLE_TOKEN), not hold the secret itself"
+                )
+        return value
+
+    def credential(self, name: str, *, required: bool = True) -> str | None:
+        """Read a credential from the environment variable the config names."""
+        env = self.credentials.get(name)
+        if env is None:
+            if required:
+                raise SecretMissingError(MSG_NO_CREDENTIAL(source=self.id, name=name))
+            return None
+        value = os.environ.get(env)
+        if not value and required:
+            raise SecretMissingError(MSG_MISSING_SECRET(env=env, name=name, source=self.id))
+        return value or None
+
+
+class TenantConfig(_Section):
+    """A training organisation served by this Preuve instance."""
+
+    id: str = Field(pattern=KEY_PATTERN)
+    name: str = Field(min_length=1)
+    siret: str | None = Field(default=None, pattern=r"^\d{14}$")
+    activity_declaration_number: str | None = Field(default=None, pattern=r"^\d{11}$")
+    categories: list[ActionCategory] = Field(default_factory=lambda: [ActionCategory.TRAINING])
+    new_entrant: bool = False
+    subcontracting: bool = False
+    pseudonym_secret_env: str | None = Field(
+        default=None,
+        description="environment variable holding the secret for pseudonymous person keys",
+    )
+    referential_version: str | None = None
+    rules: dict[str, Any] = Field(
+        default_factory=dict, description="per-tenant overrides of rule parameters"
+    )
+    sources: list[SourceConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_sources(self) -> TenantConfig:
+        seen: set[str] = set()
+        for source in self.sources:
+            if source.id in seen:
+                raise ValueError(f"source id {source.id!r} is used twice")
+            seen.add(source.id)
+        return self
+
+    def source(self, source_id: str) -> SourceConfig:
+        for source in self.sources:
+            if source.id == source_id:
+                return source
+        raise KeyError(source_id)
+
+    def pseudonym_secret(self) -> bytes:
+        """The per-tenant secret; a development default derived from the id otherwise."""
+        if self.pseudonym_secret_env:
+            value = os.environ.get(self.pseudonym_secret_env)
+            if not value:
+                raise SecretMissingError(
+                    f"environment variable {self.pseudonym_secret_env} is not set"
+                )
+            return value.encode()
+        return f"preuve-dev-pseudonym:{self.id}".encode()
+
+
+class StoreConfig(_Section):
+    url: str = DEFAULT_STORE_URL
+
+
+class RedisConfig(_Section):
+    url: str | None = Field(default=None, description="unset: in-process runner, no Redis")
+
+
+class ScheduleConfig(_Section):
+    enabled: bool = True
+    nightly_at: time = time(2, 30)
+    timezone: str = PARIS_TZ
+    spread_minutes: int = Field(default=120, ge=0, le=720)
+
+
+class WebConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    public_url: str | None = Field(default=None, description="base of links in notifications")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PREUVE_", env_nested_delimiter="__", extra="forbid"
+    )
+
+    language: Literal["fr", "en"] = "fr"
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    redis: RedisConfig = Field(default_factory=RedisConfig)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    web: WebConfig = Field(default_factory=WebConfig)
+    tenants: list[TenantConfig] = Field(default_factory=list)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment overrides the file (given as init values by load_settings).
+        return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _unique_tenants(self) -> Settings:
+        seen: set[str] = set()
+        for tenant in self.tenants:
+            if tenant.id in seen:
+                raise ValueError(f"tenant id {tenant.id!r} is used twice")
+            seen.add(tenant.id)
+        return self
+
+    def tenant(self, tenant_id: str) -> TenantConfig:
+        for tenant in self.tenants:
+            if tenant.id == tenant_id:
+                return tenant
+        raise KeyError(tenant_id)
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used, with every fault named."""
+
+    def __init__(self, path: Path | None, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        where = str(path) if path else "configuration"
+        super().__init__(f"{where}:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+def _location(loc: tuple[str | int, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(racine)"
+
+
+def describe_validation_error(error: ValidationError) -> list[str]:
+    """One line per fault: the key at fault and what is expected."""
+    lines = []
+    for item in error.errors():
+        loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and "[" in p))
+        message = item["msg"]
+        if item["type"] == "extra_forbidden":
+            message = "clé inconnue / unknown key"
+        elif item["type"] == "missing":
+            message = "clé obligatoire manquante / required key missing"
+        lines.append(f"{_location(loc)}: {message}")
+    return lines
+
+
+def load_settings(path: str | Path | None = None) -> Settings:
+    """Load the TOML file (if any) with environment overrides.
+
+    ``path`` None means ``$PREUVE_CONFIG`` or ``./preuve.toml`` when present,
+    otherwise defaults and environment only.
+    """
+    file: Path | None = None
+    if path is not None:
+        file = Path(path)
+        if not file.is_file():
+            raise ConfigError(file, ["fichier introuvable / file not found"])
+    else:
+        env_path = os.environ.get("PREUVE_CONFIG")
+        candidate = Path(env_path) if env_path else Path("preuve.toml")
+        file = candidate if candidate.is_file() else None
+    data: dict[str, Any] = {}
+    if file is not None:
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(file, [f"TOML invalide / invalid TOML: {exc}"]) from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(file, ["le fichier n'est pas en UTF-8 / not UTF-8"]) from exc
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        raise ConfigError(file, describe_validation_error(exc)) from exc

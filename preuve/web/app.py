@@ -1,0 +1,39 @@
+"""The web app: an app factory, resources in cleanup_ctx, one setup_* per concern."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from preuve.config.settings import Settings
+from preuve.store import Store, open_store
+from preuve.web.keys import SETTINGS_KEY, STORE_KEY
+
+# Modules that add routes: each has ``setup(app: web.Application) -> None``.
+ROUTE_MODULES: tuple[str, ...] = ("preuve.web.routes_core",)
+
+
+def setup_store(app: web.Application, store: Store | None) -> None:
+    async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
+        if store is not None:
+            app[STORE_KEY] = store
+            yield
+            return
+        opened = await open_store(app[SETTINGS_KEY].store.url)
+        app[STORE_KEY] = opened
+        yield
+        await opened.close()
+
+    app.cleanup_ctx.append(_store_ctx)
+
+
+def create_app(settings: Settings, *, store: Store | None = None) -> web.Application:
+    """Build the app. ``store`` given: use it (tests, embedded runner) and don't close it."""
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app[SETTINGS_KEY] = settings
+    setup_store(app, store)
+    for module in ROUTE_MODULES:
+        importlib.import_module(module).setup(app)
+    return app
