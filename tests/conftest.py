@@ -129,7 +129,7 @@ async def store(store_url: str) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-async def redis_url() -> AsyncIterator[str]:
+async def redis_url() -> str:
     """A real Redis, database 15, flushed before the test."""
     from redis.asyncio import Redis
 
@@ -142,4 +142,4 @@ async def redis_url() -> AsyncIterator[str]:
         _unavailable("Redis", exc)
     await client.flushdb()
     await client.aclose()
-    yield url
+    return url

@@ -106,7 +106,7 @@ async def _check_store(url: str) -> tuple[bool, str]:
         async with engine.connect() as conn:
             await conn.exec_driver_sql("SELECT 1")
         return True, ""
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - reported to the admin, whatever it is
         return False, f"{type(exc).__name__}: {exc}"
     finally:
         await engine.dispose()

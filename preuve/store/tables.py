@@ -1,14 +1,14 @@
 """Every table of every subsystem, for Alembic autogenerate and tests.
 
-A subsystem with tables declares them in its own ``tables.py`` module
-(``preuve/<subsystem>/tables.py``) on ``preuve.store.schema.metadata``; they are
-found here without a central list to edit.
+A subsystem with tables declares them in a module named ``tables`` anywhere in
+the ``preuve`` package (``preuve/webhooks/tables.py``,
+``preuve/connectors/xapi/tables.py``...) on ``preuve.store.schema.metadata``;
+they are found here without a central list to edit.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
 import pkgutil
 
 from sqlalchemy import MetaData
@@ -17,11 +17,15 @@ import preuve
 from preuve.store.schema import metadata
 
 
+def table_modules() -> list[str]:
+    return sorted(
+        module.name
+        for module in pkgutil.walk_packages(preuve.__path__, prefix="preuve.")
+        if module.name.rsplit(".", 1)[-1] == "tables" and module.name != "preuve.store.tables"
+    )
+
+
 def all_metadata() -> MetaData:
-    for module in pkgutil.iter_modules(preuve.__path__):
-        if not module.ispkg:
-            continue
-        name = f"preuve.{module.name}.tables"
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
+    for name in table_modules():
+        importlib.import_module(name)
     return metadata
