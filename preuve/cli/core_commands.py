@@ -171,7 +171,12 @@ def import_command(
         try:
             outcomes = []
             for file in files:
-                source = SourceConfig(id=source_id, kind="jsonl", path=str(file))
+                source = SourceConfig(
+                    id=source_id,
+                    kind="jsonl",
+                    path=str(file),
+                    options={"remember_files": False},
+                )
                 outcomes.append(await sync_source(store, tenant, source, trigger="import"))
             return outcomes
         finally:

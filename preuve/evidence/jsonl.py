@@ -80,12 +80,19 @@ def parse_line(raw: bytes, *, file: str, line: int) -> JsonlLine | JsonlProblem:
         return JsonlProblem(file, line, _field(loc), first["msg"])
 
 
-def read_jsonl(path: Path) -> Iterator[JsonlLine | JsonlProblem]:
-    """Stream a file line by line (memory stays flat); blank lines are ignored."""
+def read_jsonl(
+    path: Path, *, after_line: int = 0
+) -> Iterator[tuple[int, JsonlLine | JsonlProblem]]:
+    """Stream (line number, parsed line) pairs; memory stays flat.
+
+    Blank lines are ignored; lines up to ``after_line`` are skipped unparsed.
+    """
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
+            if number <= after_line:
+                continue
             stripped = raw.removeprefix(b"\xef\xbb\xbf") if number == 1 else raw
             stripped = stripped.strip()
             if not stripped:
                 continue
-            yield parse_line(stripped, file=path.name, line=number)
+            yield number, parse_line(stripped, file=path.name, line=number)

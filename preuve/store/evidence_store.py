@@ -14,15 +14,18 @@ from typing import Any
 
 from sqlalchemy import (
     Select,
+    String,
     and_,
+    any_,
     bindparam,
+    cast,
     func,
     insert,
     literal,
     select,
-    tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -31,7 +34,7 @@ from preuve.evidence.model import EvidenceRecord, Withdrawal
 from preuve.store.schema import evidence, evidence_revision, sync_cursor
 
 # Keys looked up per SELECT: keeps the bound-parameter count well under SQLite's limit.
-_LOOKUP_CHUNK = 500
+_LOOKUP_CHUNK = 1000
 
 
 class StoreError(Exception):
@@ -175,25 +178,41 @@ _UPDATE_CHANGED = (
 async def _existing(
     conn: AsyncConnection, tenant: str, source: str, keys: Sequence[tuple[str, str]]
 ) -> dict[tuple[str, str], tuple[int, str, int, bool]]:
+    """Id, hash, revision and withdrawn flag of the keys already stored.
+
+    One query per kind with ``source_id IN (...)``: both SQLite and PostgreSQL
+    answer it from the unique index (a row-value IN list is not always).
+    """
+    ids_by_kind: dict[str, list[str]] = {}
+    for kind, source_id in keys:
+        ids_by_kind.setdefault(kind, []).append(source_id)
     found: dict[tuple[str, str], tuple[int, str, int, bool]] = {}
-    for start in range(0, len(keys), _LOOKUP_CHUNK):
-        chunk = keys[start : start + _LOOKUP_CHUNK]
-        result = await conn.execute(
-            select(
-                evidence.c.kind,
-                evidence.c.source_id,
-                evidence.c.id,
-                evidence.c.content_hash,
-                evidence.c.revision,
-                evidence.c.withdrawn,
-            ).where(
-                evidence.c.tenant == tenant,
-                evidence.c.source == source,
-                tuple_(evidence.c.kind, evidence.c.source_id).in_(chunk),
+    postgres = conn.dialect.name == "postgresql"
+    for kind, ids in ids_by_kind.items():
+        for start in range(0, len(ids), _LOOKUP_CHUNK):
+            chunk = ids[start : start + _LOOKUP_CHUNK]
+            # PostgreSQL: one array parameter, so one plan whatever the chunk size.
+            id_match = (
+                evidence.c.source_id == any_(cast(chunk, ARRAY(String)))
+                if postgres
+                else evidence.c.source_id.in_(chunk)
             )
-        )
-        for kind, source_id, row_id, content_hash, revision, withdrawn in result:
-            found[(kind, source_id)] = (row_id, content_hash, revision, withdrawn)
+            result = await conn.execute(
+                select(
+                    evidence.c.source_id,
+                    evidence.c.id,
+                    evidence.c.content_hash,
+                    evidence.c.revision,
+                    evidence.c.withdrawn,
+                ).where(
+                    evidence.c.tenant == tenant,
+                    evidence.c.source == source,
+                    evidence.c.kind == kind,
+                    id_match,
+                )
+            )
+            for source_id, row_id, content_hash, revision, withdrawn in result:
+                found[(kind, source_id)] = (row_id, content_hash, revision, withdrawn)
     return found
 
 
@@ -334,11 +353,20 @@ def _stored(row: Any) -> StoredEvidence:
     )
 
 
+# PostgreSQL plans the key lookup from table statistics; during a first big sync
+# they say "empty table" and the planner may pick a non-unique index and filter
+# thousands of rows per lookup. Re-analysing as the table doubles keeps plans right
+# at a cost of a few ANALYZE runs (each samples a bounded number of rows).
+_ANALYZE_FIRST_AFTER = 5_000
+
+
 class EvidenceStore:
     """Evidence reads and writes over one engine."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        self._inserted_since_analyze = 0
+        self._analyze_after = _ANALYZE_FIRST_AFTER
 
     async def write_batch(
         self,
@@ -350,7 +378,19 @@ class EvidenceStore:
     ) -> WriteResult:
         """Write records (and the cursor they cover) atomically."""
         async with self.engine.begin() as conn:
-            return await write_batch_on(conn, tenant, source, records, withdrawals, cursor)
+            result = await write_batch_on(conn, tenant, source, records, withdrawals, cursor)
+        if self.engine.dialect.name == "postgresql":
+            await self._analyze_when_grown(result.inserted)
+        return result
+
+    async def _analyze_when_grown(self, inserted: int) -> None:
+        self._inserted_since_analyze += inserted
+        if self._inserted_since_analyze < self._analyze_after:
+            return
+        async with self.engine.begin() as conn:
+            await conn.exec_driver_sql("ANALYZE evidence")
+        self._analyze_after = max(self._analyze_after, self._inserted_since_analyze) * 2
+        self._inserted_since_analyze = 0
 
     async def get_cursor(self, tenant: str, source: str, stream: str) -> str | None:
         async with self.engine.connect() as conn:

@@ -34,9 +34,22 @@ def _upgrade(connection: Connection, target: str) -> None:
 
 
 def _pending(connection: Connection) -> bool:
+    """True when some revision of some branch is not applied yet.
+
+    Compared by revision sets, not heads: a branch that ``depends_on`` another
+    consumes that one's head in the version table.
+    """
     script = ScriptDirectory.from_config(alembic_config())
-    current = set(MigrationContext.configure(connection).get_current_heads())
-    return current != set(script.get_heads())
+    current = MigrationContext.configure(connection).get_current_heads()
+    applied: set[str] = set()
+    if current:
+        applied = {
+            rev.revision
+            for rev in script.revision_map.iterate_revisions(current, "base")
+            if rev is not None
+        }
+    every = {rev.revision for rev in script.walk_revisions()}
+    return bool(every - applied)
 
 
 async def upgrade(engine: AsyncEngine, target: str = "heads") -> None:

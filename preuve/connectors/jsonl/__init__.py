@@ -1,4 +1,9 @@
-"""A source made of JSON Lines files (``preuve import`` and hand-made data)."""
+"""A source made of JSON Lines files (``preuve import`` and hand-made data).
+
+The cursor remembers, per file, its size and modification time and the last line
+committed: an interrupted import resumes after the last committed batch, and an
+unchanged file is not read again.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,11 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import ClassVar
 
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from preuve import __version__
+from preuve.config.settings import describe_validation_error
 from preuve.connectors.base import Batch, CheckReport, CheckStatus, Connector, Stream
 from preuve.connectors.errors import PermanentError, SkippedItem
 from preuve.constants import DEFAULT_BATCH_SIZE
@@ -19,6 +28,38 @@ MSG_NO_PATH = Text(
 )
 MSG_NOT_FOUND = Text(fr="introuvable : {path}", en="not found: {path}")
 MSG_FILES = Text(fr="{count} fichier(s) JSON Lines à lire", en="{count} JSON Lines file(s) to read")
+MSG_BAD_OPTIONS = Text(
+    fr="options invalides pour la source {source} : {problems}",
+    en="invalid options for source {source}: {problems}",
+)
+
+
+class JsonlOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    batch_size: int = Field(default=DEFAULT_BATCH_SIZE, ge=1, le=100_000)
+    # False: read every file in full each time (an explicit `preuve import`), so
+    # the user sees every line counted as added, changed or unchanged.
+    remember_files: bool = True
+
+
+# Per file name: [size, mtime_ns, last committed line, 1 when the file is done].
+FileProgress = dict[str, list[int]]
+
+
+def _fingerprint(path: Path) -> list[int]:
+    stat = path.stat()
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def _load_cursor(cursor: str | None) -> FileProgress:
+    if not cursor:
+        return {}
+    try:
+        value = orjson.loads(cursor)
+    except orjson.JSONDecodeError:
+        return {}  # an unreadable cursor means: start again (upsert makes it harmless)
+    return value if isinstance(value, dict) else {}
 
 
 class RecordsStream(Stream):
@@ -28,9 +69,18 @@ class RecordsStream(Stream):
         self.connector = connector
 
     async def read(self, cursor: str | None) -> AsyncIterator[Batch]:
-        batch = Batch()
+        options = self.connector.options
+        progress = _load_cursor(cursor) if options.remember_files else {}
+        batch_size = options.batch_size
         for path in self.connector.files():
-            for item in read_jsonl(path):
+            fingerprint = _fingerprint(path)
+            saved = progress.get(path.name) or [-1, -1, 0, 0]
+            same_file = saved[:2] == fingerprint
+            if same_file and saved[3]:
+                continue  # read completely before, unchanged since
+            done_until = saved[2] if same_file else 0
+            batch = Batch()
+            for line, item in read_jsonl(path, after_line=done_until):
                 if isinstance(item, JsonlProblem):
                     batch.skipped.append(
                         SkippedItem(
@@ -40,25 +90,39 @@ class RecordsStream(Stream):
                             code="invalid_record",
                         )
                     )
-                    continue
-                batch.records.append(
-                    self.connector.record(
-                        item.data,
-                        source_id=item.source_id,
-                        effective_at=item.effective_at,
-                        source_url=item.source_url,
+                else:
+                    batch.records.append(
+                        self.connector.record(
+                            item.data,
+                            source_id=item.source_id,
+                            effective_at=item.effective_at,
+                            source_url=item.source_url,
+                        )
                     )
-                )
-                if len(batch.records) >= DEFAULT_BATCH_SIZE:
+                if len(batch.records) >= batch_size:
+                    progress[path.name] = [*fingerprint, line, 0]
+                    batch.cursor = orjson.dumps(progress).decode()
                     yield batch
                     batch = Batch()
-        if batch.records or batch.skipped:
+            progress[path.name] = [*fingerprint, 0, 1]
+            batch.cursor = orjson.dumps(progress).decode()
             yield batch
 
 
 class JsonlConnector(Connector):
     kind: ClassVar[str] = "jsonl"
     version: ClassVar[str] = __version__
+
+    @property
+    def options(self) -> JsonlOptions:
+        try:
+            return JsonlOptions.model_validate(self.context.source.options)
+        except ValidationError as exc:
+            problems = "; ".join(describe_validation_error(exc))
+            raise PermanentError(
+                MSG_BAD_OPTIONS(source=self.context.source.id, problems=problems),
+                code="bad_options",
+            ) from exc
 
     def _root(self) -> Path:
         if not self.context.source.path:
@@ -79,6 +143,7 @@ class JsonlConnector(Connector):
     async def check(self) -> CheckReport:
         report = CheckReport(source=self.context.source.id, kind=self.kind)
         try:
+            self.options  # noqa: B018 - validates the options
             files = self.files()
         except PermanentError as exc:
             report.add(CheckStatus.ERROR, exc.code, exc.message)
