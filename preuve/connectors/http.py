@@ -81,7 +81,7 @@ class _WaitRetryAfter:
     """Exponential backoff with jitter, or the server's Retry-After when it gives one."""
 
     def __init__(self, initial: float, maximum: float) -> None:
-        self._backoff = wait_exponential_jitter(initial=initial, max=maximum)
+        self._backoff = wait_exponential_jitter(multiplier=initial, max=maximum)
 
     def __call__(self, state: RetryCallState) -> float:
         outcome = state.outcome
