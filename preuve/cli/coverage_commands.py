@@ -1,37 +1,415 @@
-"""Command: coverage. Until the mapping is in place it prints the evidence counts."""
+"""Commands: coverage (per-indicator coverage) and proof (manual proofs)."""
 
 from __future__ import annotations
 
+import hashlib
+import mimetypes
+import sys
+from datetime import UTC, datetime, time
+from pathlib import Path
+from typing import Any
+
 import click
+from rich.console import Console
 from rich.table import Table
 
+from preuve import __version__
 from preuve.cli.common import CliState, pass_state, run_async
+from preuve.config.settings import TenantConfig
+from preuve.constants import EXIT_CONFIG, EXIT_GAPS, EXIT_USAGE
+from preuve.evidence.model import (
+    DocumentRef,
+    EvidenceRecord,
+    ManualProof,
+    Provenance,
+    Withdrawal,
+)
+from preuve.i18n import Text, current_language
+from preuve.mapping import messages as m
+from preuve.mapping.evaluate import evaluate
+from preuve.mapping.referential import ReferentialError, shipped_referentials
+from preuve.mapping.result import CoverageResult, IndicatorCoverage, Status, summarise
+from preuve.mapping.rules import RulesError
+from preuve.mapping.snapshot import store_snapshot
 from preuve.store import open_store
+
+MANUAL_SOURCE = "manual"
+
+MSG_TITLE = Text(
+    fr="Couverture Qualiopi — {tenant} — référentiel {version}{provisional} — au {as_of}",
+    en="Qualiopi coverage — {tenant} — referential {version}{provisional} — as of {as_of}",
+)
+MSG_PROVISIONAL = Text(fr=" (provisoire)", en=" (provisional)")
+MSG_SUMMARY = Text(
+    fr="{proven} indicateurs prouvés sur {applicable} applicables ({percent} %) ; "
+    "{gaps} en écart, {due} à échéance",
+    en="{proven} indicators proven out of {applicable} applicable ({percent}%); "
+    "{gaps} with gaps, {due} due",
+)
+MSG_CRITERION = Text(fr="Critère {n} — {title}", en="Criterion {n} — {title}")
+MSG_ACTIONS = Text(fr="Par action", en="By action")
+MSG_PROOF_ADDED = Text(
+    fr="Preuve manuelle enregistrée pour l'indicateur {indicator} (id {source_id})",
+    en="Manual proof recorded for indicator {indicator} (id {source_id})",
+)
+MSG_PROOF_REMOVED = Text(
+    fr="Preuve manuelle {source_id} retirée", en="Manual proof {source_id} withdrawn"
+)
+MSG_PROOF_UNKNOWN = Text(fr="aucune preuve manuelle {source_id}", en="no manual proof {source_id}")
+MSG_URL_OR_FILE = Text(
+    fr="donnez --url ou --file (un seul)", en="give --url or --file (exactly one)"
+)
+MSG_BAD_INDICATOR = Text(
+    fr="indicateur {n} inconnu des référentiels ({known})",
+    en="indicator {n} is unknown to the referentials ({known})",
+)
+
+STATUS_STYLE = {
+    Status.PROVEN: "green",
+    Status.PARTIAL: "yellow",
+    Status.MISSING: "bold red",
+    Status.DUE: "cyan",
+    Status.NOT_APPLICABLE: "dim",
+    Status.MANUAL: "magenta",
+}
+STATUS_EN = {
+    "proven": "proven",
+    "partial": "partial",
+    "missing": "missing",
+    "due": "due",
+    "not_applicable": "not applicable",
+    "manual": "manual proof",
+}
+
+
+def _status_label(status: Status) -> str:
+    word = m.STATUS_FR[status.value] if current_language() == "fr" else STATUS_EN[status.value]
+    return f"[{STATUS_STYLE[status]}]{word}[/]"
+
+
+def _reason(item: IndicatorCoverage) -> str:
+    return item.reason.fr if current_language() == "fr" else item.reason.en
+
+
+def render_coverage(console: Console, result: CoverageResult) -> None:
+    """The coverage table by criterion, then one line per action."""
+    referential = shipped_referentials()[result.referential_version]
+    english = current_language() == "en"
+    console.print(
+        "[bold]"
+        + MSG_TITLE(
+            tenant=result.tenant,
+            version=result.referential_version,
+            provisional=MSG_PROVISIONAL() if result.referential_provisional else "",
+            as_of=result.as_of,
+        )
+        + "[/]"
+    )
+    for criterion in referential.criteria:
+        items = [i for i in result.organisation if i.criterion == criterion.number]
+        if not items:
+            continue
+        table = Table(
+            title=MSG_CRITERION(
+                n=criterion.number, title=criterion.title_en if english else criterion.title_fr
+            ),
+            title_justify="left",
+            expand=True,
+        )
+        table.add_column("#", justify="right", no_wrap=True)
+        table.add_column("indicateur / indicator", ratio=2)
+        table.add_column("statut / status", no_wrap=True)
+        table.add_column("NC", no_wrap=True)
+        table.add_column("raison / reason", ratio=4)
+        for item in items:
+            indicator = referential.indicator(item.indicator)
+            title = indicator.short_title_en if english else indicator.short_title_fr
+            if item.provisional:
+                title += " *"
+            table.add_row(
+                str(item.indicator),
+                title,
+                _status_label(item.status),
+                item.nonconformity or "",
+                _reason(item) if item.status is not Status.NOT_APPLICABLE else "",
+            )
+        console.print(table)
+    summary = summarise(result.organisation)
+    counts = summary["counts"]
+    console.print(
+        MSG_SUMMARY(
+            proven=counts["proven"],
+            applicable=summary["applicable"],
+            percent=summary["proven_percent"] if summary["proven_percent"] is not None else "-",
+            gaps=counts["missing"] + counts["partial"] + counts["manual"],
+            due=counts["due"],
+        )
+    )
+    if not result.actions:
+        return
+    table = Table(title=MSG_ACTIONS(), title_justify="left", expand=True)
+    table.add_column("action")
+    table.add_column("%", justify="right")
+    for status in (Status.MISSING, Status.PARTIAL, Status.MANUAL, Status.DUE):
+        table.add_column(_status_label(status))
+    for action in result.actions:
+        action_summary = summarise(action.indicators)
+
+        def _numbers(status: Status, items: list[IndicatorCoverage] = action.indicators) -> str:
+            return ", ".join(str(i.indicator) for i in items if i.status is status)
+
+        percent = action_summary["proven_percent"]
+        table.add_row(
+            action.action_ref,
+            f"{percent}" if percent is not None else "-",
+            _numbers(Status.MISSING),
+            _numbers(Status.PARTIAL),
+            _numbers(Status.MANUAL),
+            _numbers(Status.DUE),
+        )
+    console.print(table)
+
+
+def has_gaps(result: CoverageResult) -> bool:
+    return any(i.status in (Status.MISSING, Status.PARTIAL) for i in result.organisation)
 
 
 @click.command("coverage")
 @click.option("--tenant", "tenant_id", help="Tenant (default: the only one).")
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Evaluate as of this day (default: today).",
+)
+@click.option(
+    "--audit-date",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Audit date: picks the referential version (default: configuration, else today).",
+)
+@click.option(
+    "--snapshot/--no-snapshot",
+    default=False,
+    help="Store the result as a snapshot (the sync does it after each run).",
+)
+@click.option("--fail-on-gaps", is_flag=True, help=f"Exit with code {EXIT_GAPS} on any gap.")
 @pass_state
-def coverage_command(state: CliState, tenant_id: str | None) -> None:
+def coverage_command(
+    state: CliState,
+    tenant_id: str | None,
+    as_of: datetime | None,
+    audit_date: datetime | None,
+    snapshot: bool,
+    fail_on_gaps: bool,
+) -> None:
     """Show per-indicator coverage of a tenant."""
     tenant = state.tenant(tenant_id)
 
-    async def _run() -> dict[str, int]:
+    async def _run() -> CoverageResult:
         store = await open_store(state.settings.store.url)
         try:
-            return await store.evidence.count_by_kind(tenant.id)
+            result = await evaluate(
+                store,
+                tenant,
+                as_of=as_of.date() if as_of else None,
+                audit_date=audit_date.date() if audit_date else None,
+            )
+            if snapshot:
+                await store_snapshot(store, result)
+            return result
         finally:
             await store.close()
 
-    counts = run_async(_run())
+    try:
+        result = run_async(_run())
+    except (RulesError, ReferentialError) as exc:
+        state.fail(str(exc), EXIT_CONFIG)
     if state.json_output:
-        state.emit_json({"tenant": tenant.id, "evidence_counts": counts})
+        state.emit_json(result.as_json())
+    else:
+        render_coverage(state.console, result)
+    if fail_on_gaps and has_gaps(result):
+        sys.exit(EXIT_GAPS)
+
+
+@click.group("proof")
+def proof_group() -> None:
+    """Manual proofs for indicators no platform can prove (23, 24, 25...)."""
+
+
+def _document(url: str | None, file: Path | None, title: str) -> DocumentRef:
+    if file is not None:
+        digest = hashlib.sha256()
+        with file.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        media_type, _ = mimetypes.guess_type(file.name)
+        return DocumentRef(
+            uri=file.resolve().as_uri(),
+            sha256=digest.hexdigest(),
+            media_type=media_type,
+            title=title,
+        )
+    assert url is not None
+    return DocumentRef(uri=url, title=title)
+
+
+def manual_proof_record(
+    tenant: TenantConfig, proof: ManualProof, *, fetched_at: datetime | None = None
+) -> EvidenceRecord:
+    """The evidence record of a manual proof; same content, same id (idempotent)."""
+    key = "|".join(
+        [str(proof.indicator), proof.action_ref or "", proof.document.uri, proof.dated.isoformat()]
+    )
+    source_id = "proof-" + hashlib.sha256(key.encode()).hexdigest()[:16]
+    return EvidenceRecord(
+        provenance=Provenance(
+            tenant=tenant.id,
+            source=MANUAL_SOURCE,
+            source_id=source_id,
+            effective_at=datetime.combine(proof.dated, time(0), tzinfo=UTC),
+            fetched_at=fetched_at or datetime.now(UTC),
+            connector="manual",
+            connector_version=__version__,
+            source_url=proof.document.uri if proof.document.uri.startswith("http") else None,
+        ),
+        data=proof,
+    )
+
+
+def _known_indicators() -> set[int]:
+    return {n for r in shipped_referentials().values() for n in r.numbers}
+
+
+@proof_group.command("add")
+@click.option("--tenant", "tenant_id", help="Tenant (default: the only one).")
+@click.option("--indicator", type=int, required=True, help="Indicator number.")
+@click.option("--title", required=True, help="What the document is.")
+@click.option("--url", help="Link to the document.")
+@click.option(
+    "--file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Document file (kept by path and SHA-256, not copied).",
+)
+@click.option("--dated", type=click.DateTime(formats=["%Y-%m-%d"]), required=True)
+@click.option("--valid-until", type=click.DateTime(formats=["%Y-%m-%d"]))
+@click.option("--action", "action_ref", help="Training action (default: organisation-wide).")
+@pass_state
+def proof_add(
+    state: CliState,
+    tenant_id: str | None,
+    indicator: int,
+    title: str,
+    url: str | None,
+    file: Path | None,
+    dated: datetime,
+    valid_until: datetime | None,
+    action_ref: str | None,
+) -> None:
+    """Attach a dated document or link as the proof of an indicator."""
+    tenant = state.tenant(tenant_id)
+    if (url is None) == (file is None):
+        state.fail(MSG_URL_OR_FILE(), EXIT_USAGE)
+    known = _known_indicators()
+    if indicator not in known:
+        state.fail(MSG_BAD_INDICATOR(n=indicator, known=f"{min(known)}-{max(known)}"), EXIT_USAGE)
+    try:
+        proof = ManualProof(
+            indicator=indicator,
+            action_ref=action_ref,
+            title=title,
+            document=_document(url, file, title),
+            dated=dated.date(),
+            valid_until=valid_until.date() if valid_until else None,
+        )
+    except ValueError as exc:
+        state.fail(str(exc), EXIT_USAGE)
+    record = manual_proof_record(tenant, proof)
+
+    async def _run() -> None:
+        store = await open_store(state.settings.store.url)
+        try:
+            await store.evidence.write_batch(tenant.id, MANUAL_SOURCE, [record])
+        finally:
+            await store.close()
+
+    run_async(_run())
+    source_id = record.provenance.source_id
+    if state.json_output:
+        state.emit_json({"source_id": source_id, "proof": record.payload})
+    else:
+        state.console.print(MSG_PROOF_ADDED(indicator=indicator, source_id=source_id))
+
+
+@proof_group.command("list")
+@click.option("--tenant", "tenant_id", help="Tenant (default: the only one).")
+@pass_state
+def proof_list(state: CliState, tenant_id: str | None) -> None:
+    """List the manual proofs on file."""
+    tenant = state.tenant(tenant_id)
+
+    async def _run() -> list[dict[str, Any]]:
+        store = await open_store(state.settings.store.url)
+        try:
+            return [
+                {"source_id": row.source_id, **row.payload}
+                async for row in store.evidence.iter_evidence(tenant.id, kind="manual_proof")
+            ]
+        finally:
+            await store.close()
+
+    proofs = run_async(_run())
+    if state.json_output:
+        state.emit_json(proofs)
         return
-    table = Table("type de preuve / evidence kind", "nombre / count")
-    for kind, count in counts.items():
-        table.add_row(kind, str(count))
+    table = Table("id", "#", "action", "titre / title", "daté / dated", "validité / valid until")
+    for proof in proofs:
+        table.add_row(
+            proof["source_id"],
+            str(proof["indicator"]),
+            proof.get("action_ref") or "-",
+            proof["title"],
+            proof["dated"],
+            proof.get("valid_until") or "-",
+        )
     state.console.print(table)
+
+
+@proof_group.command("remove")
+@click.option("--tenant", "tenant_id", help="Tenant (default: the only one).")
+@click.argument("source_id")
+@pass_state
+def proof_remove(state: CliState, tenant_id: str | None, source_id: str) -> None:
+    """Withdraw a manual proof (kept in the history, no longer counted)."""
+    tenant = state.tenant(tenant_id)
+
+    async def _run() -> int:
+        store = await open_store(state.settings.store.url)
+        try:
+            result = await store.evidence.write_batch(
+                tenant.id,
+                MANUAL_SOURCE,
+                [],
+                withdrawals=[
+                    Withdrawal(
+                        kind="manual_proof",
+                        source_id=source_id,
+                        reason="removed by user",
+                        at=datetime.now(UTC),
+                    )
+                ],
+            )
+            return result.withdrawn
+        finally:
+            await store.close()
+
+    if run_async(_run()) == 0:
+        state.fail(MSG_PROOF_UNKNOWN(source_id=source_id), EXIT_USAGE)
+    if state.json_output:
+        state.emit_json({"source_id": source_id, "withdrawn": True})
+    else:
+        state.console.print(MSG_PROOF_REMOVED(source_id=source_id))
 
 
 def register(group: click.Group) -> None:
     group.add_command(coverage_command)
+    group.add_command(proof_group)

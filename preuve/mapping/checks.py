@@ -1,0 +1,723 @@
+"""The checks the rules name: each turns aggregated facts into a finding."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+from datetime import date, timedelta
+from typing import Any
+
+from preuve.evidence.model import Modality
+from preuve.i18n import Text
+from preuve.mapping import messages as m
+from preuve.mapping.facts import ActionFacts, LearnerFacts, ManualProofFacts, TenantFacts
+from preuve.mapping.result import MAX_EVIDENCE_IDS, Finding, Reason, Status, name_refs
+from preuve.mapping.rules import (
+    CourseFieldsParams,
+    DistanceParams,
+    DropoutParams,
+    EntryPositioningParams,
+    FinalAssessmentParams,
+    ManualParams,
+    ResourcesParams,
+    Rule,
+    SatisfactionParams,
+    TrainerCompetenceParams,
+    TrainerCpdParams,
+)
+
+FINISHED = "completed"
+DROPPED = "dropped_out"
+
+
+def _ids(values: list[int | None]) -> list[int]:
+    return sorted({v for v in values if v is not None})[:MAX_EVIDENCE_IDS]
+
+
+def _months_before(day: date, months: int) -> date:
+    month_index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(month_index, 12)
+    month += 1
+    for candidate in (day.day, 30, 29, 28):
+        try:
+            return date(year, month, candidate)
+        except ValueError:
+            continue
+    return date(year, month, 28)
+
+
+def _learner_finding(
+    rule: Rule,
+    *,
+    total: int,
+    faults: list[str],
+    pending: list[tuple[str, date]],
+    ok: Reason,
+    fault_text: Text,
+    due_text: Text,
+    ids: list[int | None],
+    extra: dict[str, Any] | None = None,
+) -> Finding:
+    """Status from learners at fault (deadline passed) and pending (deadline ahead)."""
+    values = extra or {}
+    reason = Reason("", "")
+    if faults:
+        reason = Reason.of(fault_text, n=len(faults), total=total, refs=name_refs(faults), **values)
+    due_by = min((d for _, d in pending), default=None)
+    if pending:
+        refs = [r for r, _ in pending]
+        reason = reason.join(
+            Reason.of(due_text, n=len(refs), total=total, due=due_by, refs=name_refs(refs))
+        )
+    if not faults and not pending:
+        return Finding(rule.id, Status.PROVEN, ok, evidence_ids=_ids(ids), evidence_count=len(ids))
+    if not faults:
+        status = Status.DUE
+    elif len(faults) >= total:
+        status = Status.MISSING
+    else:
+        status = Status.PARTIAL
+    return Finding(
+        rule.id,
+        status,
+        reason,
+        at_fault=faults + [r for r, _ in pending if status is not Status.DUE],
+        evidence_ids=_ids(ids),
+        evidence_count=len([i for i in ids if i is not None]),
+        due_by=due_by,
+    )
+
+
+def _no_learners(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
+    start = facts.action.start_date
+    if start is not None and start > as_of:
+        return Finding(rule.id, Status.DUE, Reason.of(m.NOT_STARTED, start=start), due_by=start)
+    return Finding(rule.id, Status.MISSING, Reason.of(m.NO_LEARNERS))
+
+
+def entry_positioning(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
+    params: EntryPositioningParams = rule.params
+    learners = facts.learners
+    if not learners:
+        return _no_learners(rule, facts, as_of)
+    faults: list[str] = []
+    late: list[str] = []
+    pending: list[tuple[str, date]] = []
+    for learner in learners:
+        deadline = (learner.start or as_of) + timedelta(days=params.max_days_after_start)
+        if learner.positioning_at is None:
+            if as_of <= deadline:
+                pending.append((learner.person_ref, deadline))
+            else:
+                faults.append(learner.person_ref)
+        elif learner.positioning_at > deadline:
+            late.append(learner.person_ref)
+    ids = [x.positioning_id for x in learners]
+    finding = _learner_finding(
+        rule,
+        total=len(learners),
+        faults=faults + late,
+        pending=pending,
+        ok=Reason.of(m.POSITIONING_OK, n=len(learners), total=len(learners)),
+        fault_text=m.POSITIONING_MISSING,
+        due_text=m.POSITIONING_DUE,
+        ids=ids,
+    )
+    if late:  # named apart from the missing ones: the fix differs (the date)
+        total = len(learners)
+        reason = Reason("", "")
+        if faults:
+            reason = Reason.of(
+                m.POSITIONING_MISSING, n=len(faults), total=total, refs=name_refs(faults)
+            )
+        reason = reason.join(
+            Reason.of(
+                m.POSITIONING_LATE,
+                n=len(late),
+                total=total,
+                days=params.max_days_after_start,
+                refs=name_refs(late),
+            )
+        )
+        if pending:
+            refs = [r for r, _ in pending]
+            reason = reason.join(
+                Reason.of(m.POSITIONING_DUE, n=len(refs), due=finding.due_by, refs=name_refs(refs))
+            )
+        finding.reason = reason
+    return finding
+
+
+def _finished(learner: LearnerFacts, as_of: date) -> bool:
+    if learner.status == FINISHED:
+        return True
+    return learner.status == "active" and learner.end is not None and learner.end <= as_of
+
+
+def final_assessment(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
+    params: FinalAssessmentParams = rule.params
+    if not facts.learners:
+        return _no_learners(rule, facts, as_of)
+    concerned = [x for x in facts.learners if x.status not in (DROPPED, "suspended")]
+    faults: list[str] = []
+    pending: list[tuple[str, date]] = []
+    finished = 0
+    for learner in concerned:
+        if learner.finals:
+            finished += 1
+            continue
+        end = learner.end or facts.action.end_date
+        deadline = (end or as_of) + timedelta(days=params.grace_days)
+        if _finished(learner, as_of) and as_of > deadline:
+            finished += 1
+            faults.append(learner.person_ref)
+        else:
+            pending.append((learner.person_ref, deadline))
+    return _learner_finding(
+        rule,
+        total=max(finished, 1) if faults else len(concerned),
+        faults=faults,
+        pending=pending,
+        ok=Reason.of(m.FINAL_OK, n=len(concerned), total=len(concerned)),
+        fault_text=m.FINAL_MISSING,
+        due_text=m.FINAL_DUE,
+        ids=[x.final_id for x in concerned],
+    )
+
+
+def attendance(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
+    learners = facts.learners
+    if not learners:
+        return _no_learners(rule, facts, as_of)
+    start = facts.action.start_date
+    ids: list[int | None] = [x.attendance_id or x.activity_id for x in learners]
+    if facts.slot_count == 0:
+        if start is not None and start > as_of:
+            return Finding(rule.id, Status.DUE, Reason.of(m.NOT_STARTED, start=start), due_by=start)
+        traced = [x for x in learners if x.activities > 0]
+        if not traced:
+            return Finding(rule.id, Status.MISSING, Reason.of(m.ATTENDANCE_NONE, start=start))
+        faults = [x.person_ref for x in learners if x.activities == 0]
+        return _learner_finding(
+            rule,
+            total=len(learners),
+            faults=faults,
+            pending=[],
+            ok=Reason.of(m.ATTENDANCE_OK, slots=0, total=len(learners)),
+            fault_text=m.DISTANCE_NO_TRACE,
+            due_text=m.DISTANCE_NO_TRACE,
+            ids=ids,
+        )
+    # Learners who dropped out or are suspended stop signing: their slots after
+    # leaving are not a gap (the drop-out follow-up rule covers them).
+    faults = [
+        x.person_ref
+        for x in learners
+        if x.slots < facts.slot_count
+        and x.activities == 0
+        and x.status not in (DROPPED, "suspended")
+    ]
+    return _learner_finding(
+        rule,
+        total=len(learners),
+        faults=faults,
+        pending=[],
+        ok=Reason.of(m.ATTENDANCE_OK, slots=facts.slot_count, total=len(learners)),
+        fault_text=m.ATTENDANCE_MISSING,
+        due_text=m.ATTENDANCE_MISSING,
+        ids=[*ids, *facts.slot_ids],
+        extra={"slots": facts.slot_count},
+    )
+
+
+def dropout_followup(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
+    params: DropoutParams = rule.params
+    dropped = [x for x in facts.learners if x.status == DROPPED]
+    if not dropped:
+        return Finding(rule.id, Status.PROVEN, Reason.of(m.DROPOUT_NONE))
+    faults: list[str] = []
+    pending: list[tuple[str, date]] = []
+    for learner in dropped:
+        if learner.followups:
+            continue
+        base = learner.end or facts.action.end_date or as_of
+        deadline = min(base, as_of) + timedelta(days=params.followup_days)
+        if learner.end is None and facts.action.end_date is None:
+            deadline = as_of + timedelta(days=params.followup_days)
+        if as_of <= deadline:
+            pending.append((learner.person_ref, deadline))
+        else:
+            faults.append(learner.person_ref)
+    return _learner_finding(
+        rule,
+        total=len(dropped),
+        faults=faults,
+        pending=pending,
+        ok=Reason.of(m.DROPOUT_OK, n=len(dropped)),
+        fault_text=m.DROPOUT_MISSING,
+        due_text=m.DROPOUT_DUE,
+        ids=[x.followup_id for x in dropped],
+    )
+
+
+def _filled(value: Any) -> bool:
+    return value not in (None, "", (), [])
+
+
+def course_fields(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
+    params: CourseFieldsParams = rule.params
+    description = facts.description
+    if description is None:
+        return Finding(rule.id, Status.MISSING, Reason.of(m.DESCRIPTION_MISSING))
+    missing = [f for f in params.fields if not _filled(description.get(f))]
+    ids = facts.description_ids[:MAX_EVIDENCE_IDS]
+    if not missing:
+        labels = ", ".join(m.FIELD_LABELS_FR.get(f, f) for f in params.fields)
+        return Finding(
+            rule.id,
+            Status.PROVEN,
+            Reason(
+                fr=m.DESCRIPTION_OK.render("fr", fields=labels),
+                en=m.DESCRIPTION_OK.render("en", fields=", ".join(params.fields)),
+            ),
+            evidence_ids=ids,
+            evidence_count=len(facts.description_ids),
+        )
+    return Finding(
+        rule.id,
+        Status.PARTIAL,
+        Reason(
+            fr=m.DESCRIPTION_FIELDS.render(
+                "fr", fields=", ".join(m.FIELD_LABELS_FR.get(f, f) for f in missing)
+            ),
+            en=m.DESCRIPTION_FIELDS.render("en", fields=", ".join(missing)),
+        ),
+        at_fault=missing,
+        evidence_ids=ids,
+        evidence_count=len(facts.description_ids),
+    )
+
+
+def resources(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
+    params: ResourcesParams = rule.params
+    if facts.resources >= params.min_resources:
+        return Finding(
+            rule.id,
+            Status.PROVEN,
+            Reason.of(m.RESOURCES_OK, n=facts.resources),
+            evidence_ids=facts.resource_ids,
+            evidence_count=facts.resources,
+        )
+    return Finding(
+        rule.id,
+        Status.MISSING,
+        Reason.of(m.RESOURCES_MISSING, n=facts.resources, min=params.min_resources),
+    )
+
+
+def distance_followed(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
+    params: DistanceParams = rule.params
+    modality = facts.action.modality
+    if modality not in (Modality.DISTANCE, Modality.BLENDED) and not facts.distance_resources:
+        return Finding(rule.id, Status.NOT_APPLICABLE, Reason.of(m.DISTANCE_NOT_CONCERNED))
+    learners = [x for x in facts.learners if x.status != DROPPED]
+    if not learners:
+        return _no_learners(rule, facts, as_of)
+    faults: list[str] = []
+    pending: list[tuple[str, date]] = []
+    for learner in learners:
+        if learner.activities >= params.min_traces:
+            continue
+        deadline = (learner.start or as_of) + timedelta(days=params.grace_days)
+        if as_of <= deadline:
+            pending.append((learner.person_ref, deadline))
+        else:
+            faults.append(learner.person_ref)
+    return _learner_finding(
+        rule,
+        total=len(learners),
+        faults=faults,
+        pending=pending,
+        ok=Reason.of(m.DISTANCE_OK, total=len(learners)),
+        fault_text=m.DISTANCE_NO_TRACE,
+        due_text=m.DISTANCE_NO_TRACE,
+        ids=[x.activity_id or x.completion_id for x in learners],
+    )
+
+
+def satisfaction(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
+    params: SatisfactionParams = rule.params
+    end = facts.action.end_date or facts.action.start_date
+    timings = [("hot", params.hot_due_days)]
+    if params.cold_required:
+        timings.append(("cold", params.cold_due_days))
+    parts: list[Finding] = []
+    enrolled = len(facts.learners)
+    for stakeholder in params.stakeholders:
+        for timing, due_days in timings:
+            surveys = [
+                s for s in facts.surveys if s.timing == timing and s.stakeholder == stakeholder
+            ]
+            values = {
+                "timing": m.TIMING_FR[timing],
+                "stakeholder": m.STAKEHOLDER_FR[stakeholder],
+            }
+            en_values = {"timing": m.TIMING_EN[timing], "stakeholder": stakeholder}
+            deadline = (end or as_of) + timedelta(days=due_days)
+            if not surveys:
+                text = m.SURVEY_DUE if (end is None or as_of <= deadline) else m.SURVEY_MISSING
+                status = Status.DUE if text is m.SURVEY_DUE else Status.MISSING
+                parts.append(
+                    Finding(
+                        rule.id,
+                        status,
+                        Reason(
+                            fr=text.render("fr", due=deadline, **values),
+                            en=text.render("en", due=deadline, **en_values),
+                        ),
+                        at_fault=[f"{timing}:{stakeholder}"] if status is Status.MISSING else [],
+                        due_by=deadline if status is Status.DUE else None,
+                    )
+                )
+                continue
+            invited = sum(s.invited or 0 for s in surveys) or (
+                enrolled if stakeholder == "learner" else 0
+            )
+            answered = sum(s.responses for s in surveys)
+            rate = answered / invited if invited else (1.0 if answered else 0.0)
+            numbers = {
+                "responses": answered,
+                "invited": invited or "?",
+                "rate": round(100 * rate),
+                "threshold": round(100 * params.min_response_rate),
+            }
+            ok = rate >= params.min_response_rate
+            text = m.SURVEY_OK if ok else m.SURVEY_LOW
+            parts.append(
+                Finding(
+                    rule.id,
+                    Status.PROVEN if ok else Status.PARTIAL,
+                    Reason(
+                        fr=text.render("fr", **values, **numbers),
+                        en=text.render("en", **en_values, **numbers),
+                    ),
+                    at_fault=[] if ok else [s.survey_ref for s in surveys],
+                    evidence_ids=[s.evidence_id for s in surveys],
+                    evidence_count=len(surveys),
+                )
+            )
+    return _merge(rule, parts)
+
+
+def _merge(rule: Rule, parts: list[Finding]) -> Finding:
+    from preuve.mapping.result import combine
+
+    status = combine(p.status for p in parts)
+    reason = Reason("", "")
+    shown = [p for p in parts if p.status is not Status.PROVEN] or parts
+    for part in shown:
+        reason = reason.join(part.reason)
+    dues = [p.due_by for p in parts if p.due_by is not None]
+    return Finding(
+        rule.id,
+        status,
+        reason,
+        at_fault=[f for p in parts for f in p.at_fault],
+        evidence_ids=_ids([i for p in parts for i in p.evidence_ids]),
+        evidence_count=sum(p.evidence_count for p in parts),
+        due_by=min(dues) if dues else None,
+    )
+
+
+# ---------------------------------------------------------------------------
+# Organisation-level checks
+# ---------------------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def _active_trainers(facts: TenantFacts, as_of: date, window_days: int) -> dict[str, set[str]]:
+    """Trainer -> domains of the active actions they are enrolled on."""
+    since = as_of - timedelta(days=window_days)
+    found: dict[str, set[str]] = {}
+    for action_facts in facts.actions.values():
+        action = action_facts.action
+        if action.end_date is not None and action.end_date < since:
+            continue
+        for trainer in action_facts.trainers:
+            found.setdefault(trainer, set()).update(action.domains)
+    return found
+
+
+def _matches(domains: set[str], qualifications: list[tuple[str, tuple[str, ...], int]]) -> bool:
+    if not domains:
+        return bool(qualifications)
+    wanted = {_fold(d) for d in domains}
+    for title, quals, _ in qualifications:
+        haystack = [_fold(title), *(_fold(q) for q in quals)]
+        for keyword in wanted:
+            if any(keyword in text or (text and text in keyword) for text in haystack):
+                return True
+    return False
+
+
+def trainer_competence(rule: Rule, facts: TenantFacts, as_of: date) -> Finding:
+    params: TrainerCompetenceParams = rule.params
+    trainers = _active_trainers(facts, as_of, params.active_window_days)
+    if not trainers:
+        return Finding(rule.id, Status.MISSING, Reason.of(m.NO_TRAINERS))
+    oldest = _months_before(as_of, params.max_cv_age_months)
+    details_fr: list[str] = []
+    details_en: list[str] = []
+    faults: list[str] = []
+    ids: list[int | None] = []
+    for ref in sorted(trainers):
+        file = facts.trainers.get(ref)
+        problems: list[tuple[Text, dict[str, Any]]] = []
+        cv_dates = file.cv_dates if file else []
+        ids.extend(i for _, i in cv_dates)
+        if not cv_dates:
+            problems.append((m.TRAINER_NO_CV, {"ref": ref}))
+        elif not any(d is not None and d >= oldest for d, _ in cv_dates):
+            problems.append((m.TRAINER_OLD_CV, {"ref": ref, "months": params.max_cv_age_months}))
+        qualifications = file.qualifications if file else []
+        ids.extend(i for _, _, i in qualifications)
+        domains = trainers[ref] if params.require_domain_match else set()
+        if not _matches(domains, qualifications):
+            problems.append(
+                (m.TRAINER_NO_MATCH, {"ref": ref, "domains": ", ".join(sorted(domains)) or "-"})
+            )
+        if problems:
+            faults.append(ref)
+            details_fr.extend(t.render("fr", **v) for t, v in problems)
+            details_en.extend(t.render("en", **v) for t, v in problems)
+    total = len(trainers)
+    if not faults:
+        return Finding(
+            rule.id,
+            Status.PROVEN,
+            Reason.of(m.TRAINERS_OK, total=total),
+            evidence_ids=_ids(ids),
+            evidence_count=len(ids),
+        )
+    return Finding(
+        rule.id,
+        Status.MISSING if len(faults) == total else Status.PARTIAL,
+        Reason(
+            fr=m.TRAINERS_FAULT.render(
+                "fr", n=len(faults), total=total, details="; ".join(details_fr)
+            ),
+            en=m.TRAINERS_FAULT.render(
+                "en", n=len(faults), total=total, details="; ".join(details_en)
+            ),
+        ),
+        at_fault=faults,
+        evidence_ids=_ids(ids),
+        evidence_count=len(ids),
+    )
+
+
+def trainer_cpd(rule: Rule, facts: TenantFacts, as_of: date) -> Finding:
+    params: TrainerCpdParams = rule.params
+    trainers = _active_trainers(facts, as_of, params.active_window_days)
+    if not trainers:
+        return Finding(rule.id, Status.MISSING, Reason.of(m.NO_TRAINERS))
+    since = _months_before(as_of, params.window_months)
+    faults: list[str] = []
+    ids: list[int | None] = []
+    for ref in sorted(trainers):
+        file = facts.trainers.get(ref)
+        recent = [i for d, i in (file.cpd if file else []) if d is not None and d >= since]
+        ids.extend(recent)
+        if not recent:
+            faults.append(ref)
+    total = len(trainers)
+    if not faults:
+        return Finding(
+            rule.id,
+            Status.PROVEN,
+            Reason.of(m.CPD_OK, total=total, months=params.window_months),
+            evidence_ids=_ids(ids),
+            evidence_count=len(ids),
+        )
+    return Finding(
+        rule.id,
+        Status.MISSING if len(faults) == total else Status.PARTIAL,
+        Reason.of(
+            m.CPD_FAULT,
+            n=len(faults),
+            total=total,
+            months=params.window_months,
+            refs=name_refs(faults),
+        ),
+        at_fault=faults,
+        evidence_ids=_ids(ids),
+        evidence_count=len(ids),
+    )
+
+
+_COUNT_KEYS = ("learners", "completed", "dropped_out", "assessed", "passed", "ratings")
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def result_rates(rule: Rule, facts: TenantFacts, as_of: date) -> Finding:
+    """Indicator 2: completion, drop-out, success and satisfaction rates, per action and year."""
+    per_action: dict[str, dict[str, Any]] = {}
+    per_year: dict[int, dict[str, Any]] = {}
+    ended: list[str] = []
+    empty: list[str] = []
+    upcoming: list[date] = []
+    ids: list[int | None] = []
+    for ref, action_facts in sorted(facts.actions.items()):
+        action = action_facts.action
+        if action.end_date is None or action.end_date > as_of:
+            if action.end_date is not None:
+                upcoming.append(action.end_date)
+            continue
+        learners = action_facts.learners
+        ended.append(ref)
+        if not learners:
+            empty.append(ref)
+            continue
+        counts = {
+            "learners": len(learners),
+            "completed": sum(1 for x in learners if x.status == FINISHED or x.completed),
+            "dropped_out": sum(1 for x in learners if x.status == DROPPED),
+            "assessed": sum(1 for x in learners if x.finals),
+            "passed": sum(1 for x in learners if x.finals_passed),
+            "rating_sum": action_facts.rating_sum,
+            "ratings": action_facts.rating_count,
+        }
+        ids.append(action_facts.evidence_id)
+        per_action[ref] = _rates(counts)
+        year = per_year.setdefault(
+            action.end_date.year,
+            dict.fromkeys(_COUNT_KEYS, 0) | {"rating_sum": 0.0, "actions": 0},
+        )
+        for key, value in counts.items():
+            year[key] += value
+        year["actions"] += 1
+    if not facts.actions:
+        return Finding(rule.id, Status.MISSING, Reason.of(m.NO_ACTIONS))
+    metrics = {
+        "per_action": per_action,
+        "per_year": {str(y): _rates(v) | {"actions": v["actions"]} for y, v in per_year.items()},
+    }
+    if not ended:
+        due = min(upcoming) if upcoming else None
+        return Finding(
+            rule.id,
+            Status.DUE,
+            Reason.of(m.RATES_DUE, due=due or "-"),
+            due_by=due,
+            metrics=metrics,
+        )
+    if empty:
+        status = Status.MISSING if len(empty) == len(ended) else Status.PARTIAL
+        return Finding(
+            rule.id,
+            status,
+            Reason.of(m.RATES_NO_LEARNERS, refs=name_refs(empty)),
+            at_fault=empty,
+            evidence_ids=_ids(ids),
+            evidence_count=len(ids),
+            metrics=metrics,
+        )
+    return Finding(
+        rule.id,
+        Status.PROVEN,
+        Reason.of(m.RATES_OK, n=len(ended)),
+        evidence_ids=_ids(ids),
+        evidence_count=len(ids),
+        metrics=metrics,
+    )
+
+
+def _rates(counts: dict[str, Any]) -> dict[str, Any]:
+    learners = int(counts["learners"])
+    ratings = int(counts["ratings"])
+    return {
+        "learners": learners,
+        "completion_rate": _rate(int(counts["completed"]), learners),
+        "dropout_rate": _rate(int(counts["dropped_out"]), learners),
+        "success_rate": _rate(int(counts["passed"]), int(counts["assessed"])),
+        "satisfaction_rate": round(float(counts["rating_sum"]) / ratings, 4) if ratings else None,
+    }
+
+
+def manual_proof(
+    rule: Rule, indicator: int, proofs: list[ManualProofFacts], action_ref: str | None, as_of: date
+) -> Finding:
+    """Manual proofs: organisation-wide ones count for every action."""
+    params: ManualParams = rule.params
+    relevant = [
+        p
+        for p in proofs
+        if p.proof.indicator == indicator
+        and (p.proof.action_ref is None or p.proof.action_ref == action_ref)
+        and p.proof.dated <= as_of
+    ]
+    valid = [p for p in relevant if p.proof.valid_until is None or p.proof.valid_until >= as_of]
+    if valid:
+        best = max(valid, key=lambda p: p.proof.valid_until or date.max)
+        until = best.proof.valid_until
+        due = (
+            until
+            if until is not None and until <= as_of + timedelta(params.due_soon_days)
+            else None
+        )
+        return Finding(
+            rule.id,
+            Status.PROVEN,
+            Reason(
+                fr=m.MANUAL_OK.render(
+                    "fr",
+                    title=best.proof.title,
+                    dated=best.proof.dated,
+                    until=until or m.UNLIMITED_FR,
+                ),
+                en=m.MANUAL_OK.render(
+                    "en", title=best.proof.title, dated=best.proof.dated, until=until or "no limit"
+                ),
+            ),
+            evidence_ids=_ids([p.evidence_id for p in valid]),
+            evidence_count=len(valid),
+            due_by=due,
+        )
+    if relevant:
+        last = max(relevant, key=lambda p: p.proof.valid_until or date.min)
+        return Finding(
+            rule.id,
+            Status.MANUAL,
+            Reason.of(m.MANUAL_EXPIRED, title=last.proof.title, until=last.proof.valid_until),
+            at_fault=[f"manual_proof:{last.evidence_id}"],
+            evidence_ids=[last.evidence_id],
+            evidence_count=0,
+        )
+    return Finding(rule.id, Status.MANUAL, Reason.of(m.MANUAL_NEEDED))
+
+
+ActionCheck = Callable[[Rule, ActionFacts, date], Finding]
+OrganisationCheck = Callable[[Rule, TenantFacts, date], Finding]
+
+ACTION_CHECKS: dict[str, ActionCheck] = {
+    "course_fields": course_fields,
+    "entry_positioning": entry_positioning,
+    "attendance": attendance,
+    "final_assessment": final_assessment,
+    "dropout_followup": dropout_followup,
+    "resources": resources,
+    "distance_followed": distance_followed,
+    "satisfaction": satisfaction,
+}
+ORGANISATION_CHECKS: dict[str, OrganisationCheck] = {
+    "trainer_competence": trainer_competence,
+    "trainer_cpd": trainer_cpd,
+    "result_rates": result_rates,
+}

@@ -1,0 +1,301 @@
+"""Coverage evaluation: referential + rules + aggregated facts -> statuses.
+
+Action-scope rules run per training action; organisation-scope rules run once.
+The organisation-level status of an action-scope indicator is derived from the
+actions' statuses with :func:`preuve.mapping.result.combine` (documented in
+``docs/coverage.md``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from preuve.config.settings import TenantConfig
+from preuve.mapping import checks
+from preuve.mapping import messages as m
+from preuve.mapping.applicability import (
+    Applicability,
+    ProfileKey,
+    action_applicability,
+    organisation_applicability,
+    over_two_days,
+)
+from preuve.mapping.facts import ActionFacts, TenantFacts, load_facts, today_utc
+from preuve.mapping.referential import Indicator, Referential, select_referential
+from preuve.mapping.result import (
+    MAX_EVIDENCE_IDS,
+    ActionCoverage,
+    CoverageResult,
+    Finding,
+    IndicatorCoverage,
+    Reason,
+    Status,
+    combine,
+    name_refs,
+)
+from preuve.mapping.rules import FinalAssessmentParams, ManualParams, Rule, build_rules
+from preuve.store import Store
+
+# Used for indicators of a (new) referential that no rule names: a manual proof.
+_DEFAULT_MANUAL = Rule(
+    id="manual_default",
+    indicators=(),
+    scope="organisation",
+    check="manual_proof",
+    params=ManualParams(),
+)
+
+
+_NOT_APPLICABLE = Reason.of(m.NOT_APPLICABLE)
+_NO_ACTIONS = Reason.of(m.NO_ACTIONS)
+
+
+def _coverage(
+    indicator: Indicator, findings: list[Finding], applicability: Applicability
+) -> IndicatorCoverage:
+    if not applicability.applies:
+        return IndicatorCoverage(
+            indicator=indicator.number,
+            criterion=indicator.criterion,
+            status=Status.NOT_APPLICABLE,
+            reason=_NOT_APPLICABLE,
+            minor_nc_possible=indicator.minor_nc_possible,
+            disputed=applicability.disputed,
+            provisional=indicator.provisional,
+        )
+    status = combine(f.status for f in findings)
+    shown = [f for f in findings if f.status not in (Status.PROVEN, Status.NOT_APPLICABLE)]
+    reason = Reason("", "")
+    for finding in shown or findings:
+        reason = reason.join(finding.reason)
+    dues = [f.due_by for f in findings if f.due_by is not None]
+    ids = sorted({i for f in findings for i in f.evidence_ids})[:MAX_EVIDENCE_IDS]
+    metrics = next((f.metrics for f in findings if f.metrics is not None), None)
+    return IndicatorCoverage(
+        indicator=indicator.number,
+        criterion=indicator.criterion,
+        status=status,
+        reason=reason,
+        minor_nc_possible=indicator.minor_nc_possible,
+        at_fault=[ref for f in findings for ref in f.at_fault],
+        evidence_ids=ids,
+        evidence_count=sum(f.evidence_count for f in findings),
+        due_by=min(dues) if dues else None,
+        disputed=applicability.disputed,
+        provisional=indicator.provisional,
+        new_entrant_process_only=applicability.new_entrant_process_only,
+        findings=findings,
+        metrics=metrics,
+    )
+
+
+def _new_entrant(
+    coverage: IndicatorCoverage, facts: TenantFacts, action_ref: str | None, as_of: date
+) -> None:
+    """At the initial audit a new entrant shows the formalised process (a manual proof)."""
+    if not coverage.new_entrant_process_only or coverage.status not in (
+        Status.MISSING,
+        Status.PARTIAL,
+        Status.MANUAL,
+    ):
+        return
+    proof = checks.manual_proof(
+        _DEFAULT_MANUAL, coverage.indicator, facts.manual_proofs, action_ref, as_of
+    )
+    if proof.status is Status.PROVEN:
+        coverage.status = Status.PROVEN
+        coverage.reason = proof.reason
+        coverage.evidence_ids = sorted({*coverage.evidence_ids, *proof.evidence_ids})
+    else:
+        coverage.status = Status.MANUAL
+        coverage.reason = Reason(
+            fr=m.NEW_ENTRANT.render("fr", detail=coverage.reason.fr),
+            en=m.NEW_ENTRANT.render("en", detail=coverage.reason.en),
+        )
+    coverage.findings.append(proof)
+
+
+def _rules_by_indicator(rules: tuple[Rule, ...]) -> dict[int, list[Rule]]:
+    found: dict[int, list[Rule]] = {}
+    for rule in rules:
+        for number in rule.indicators:
+            found.setdefault(number, []).append(rule)
+    return found
+
+
+def _run_action_rule(
+    rule: Rule, indicator: int, action: ActionFacts, facts: TenantFacts, as_of: date
+) -> Finding:
+    if rule.check == "manual_proof":
+        return checks.manual_proof(
+            rule, indicator, facts.manual_proofs, action.action.action_ref, as_of
+        )
+    return checks.ACTION_CHECKS[rule.check](rule, action, as_of)
+
+
+def _derive(indicator: Indicator, per_action: list[tuple[str, IndicatorCoverage]]) -> Finding:
+    """Organisation status of an action-scope indicator, from the actions' statuses."""
+    applicable = [(ref, c) for ref, c in per_action if c.status is not Status.NOT_APPLICABLE]
+    status = combine(c.status for _, c in applicable)
+    total = len(applicable)
+    gaps = [
+        (ref, c)
+        for ref, c in applicable
+        if c.status in (Status.MISSING, Status.PARTIAL, Status.MANUAL)
+    ]
+    due = [(ref, c) for ref, c in applicable if c.status is Status.DUE]
+    reason = Reason("", "")
+    if gaps:
+        reason = Reason(
+            fr=m.DERIVED_GAPS.render(
+                "fr",
+                n=len(gaps),
+                total=total,
+                refs=name_refs([f"{ref} ({m.STATUS_FR[c.status.value]})" for ref, c in gaps]),
+            ),
+            en=m.DERIVED_GAPS.render(
+                "en",
+                n=len(gaps),
+                total=total,
+                refs=name_refs([f"{ref} ({c.status.value})" for ref, c in gaps]),
+            ),
+        )
+    due_by = min((c.due_by for _, c in due if c.due_by is not None), default=None)
+    if due:
+        reason = reason.join(
+            Reason.of(
+                m.DERIVED_DUE,
+                n=len(due),
+                total=total,
+                due=due_by or "-",
+                refs=name_refs([ref for ref, _ in due]),
+            )
+        )
+    if not gaps and not due:
+        reason = Reason.of(m.DERIVED_ALL_PROVEN, total=total)
+    ids = sorted({i for _, c in applicable for i in c.evidence_ids})[:MAX_EVIDENCE_IDS]
+    return Finding(
+        rule=f"derived:{indicator.number}",
+        status=status,
+        reason=reason,
+        at_fault=[ref for ref, _ in gaps],
+        evidence_ids=ids,
+        evidence_count=sum(c.evidence_count for _, c in applicable),
+        due_by=due_by,
+    )
+
+
+def evaluate_facts(
+    facts: TenantFacts,
+    tenant: TenantConfig,
+    referential: Referential,
+    rules: tuple[Rule, ...],
+    as_of: date,
+    audit_date: date,
+) -> CoverageResult:
+    """Pure part of the evaluation (no database): facts in, coverage out."""
+    by_indicator = _rules_by_indicator(rules)
+    action_rules_of = {
+        i.number: [r for r in by_indicator.get(i.number, []) if r.scope == "action"]
+        for i in referential.indicators
+    }
+    actions_out: list[ActionCoverage] = []
+    per_indicator: dict[int, list[tuple[str, IndicatorCoverage]]] = {}
+    cache: dict[ProfileKey, dict[int, Applicability]] = {}
+    for ref, action_facts in sorted(facts.actions.items()):
+        action = action_facts.action
+        applicability = action_applicability(referential, tenant, action, cache)
+        items: list[IndicatorCoverage] = []
+        for indicator in referential.indicators:
+            action_rules = action_rules_of[indicator.number]
+            if not action_rules:
+                continue
+            findings = [
+                _run_action_rule(r, indicator.number, action_facts, facts, as_of)
+                for r in action_rules
+            ]
+            coverage = _coverage(indicator, findings, applicability[indicator.number])
+            _new_entrant(coverage, facts, ref, as_of)
+            items.append(coverage)
+            per_indicator.setdefault(indicator.number, []).append((ref, coverage))
+        actions_out.append(
+            ActionCoverage(
+                action_ref=ref,
+                title=action.title,
+                category=action.category.value,
+                certifying=action.certifying,
+                work_study=action.work_study,
+                subcontracted=action.subcontracted,
+                over_two_days=over_two_days(action),
+                start_date=action.start_date,
+                end_date=action.end_date,
+                indicators=items,
+            )
+        )
+    org_applicability = organisation_applicability(
+        referential, tenant, [a.action for a in facts.actions.values()]
+    )
+    organisation: list[IndicatorCoverage] = []
+    for indicator in referential.indicators:
+        indicator_rules = by_indicator.get(indicator.number) or [_DEFAULT_MANUAL]
+        org_findings: list[Finding] = []
+        if any(r.scope == "action" for r in indicator_rules):
+            if facts.actions:
+                org_findings.append(_derive(indicator, per_indicator.get(indicator.number, [])))
+            else:
+                org_findings.append(
+                    Finding(f"derived:{indicator.number}", Status.MISSING, _NO_ACTIONS)
+                )
+        for rule in indicator_rules:
+            if rule.scope != "organisation":
+                continue
+            if rule.check == "manual_proof":
+                org_findings.append(
+                    checks.manual_proof(rule, indicator.number, facts.manual_proofs, None, as_of)
+                )
+            else:
+                org_findings.append(checks.ORGANISATION_CHECKS[rule.check](rule, facts, as_of))
+        org_applies = org_applicability[indicator.number]
+        derived_only = all(r.scope == "action" for r in indicator_rules)
+        if derived_only and org_findings and org_findings[0].status is Status.NOT_APPLICABLE:
+            org_applies = Applicability(applies=False, disputed=org_applies.disputed)
+        coverage = _coverage(indicator, org_findings, org_applies)
+        if not derived_only:
+            _new_entrant(coverage, facts, None, as_of)
+        organisation.append(coverage)
+    return CoverageResult(
+        tenant=tenant.id,
+        referential_version=referential.version,
+        referential_provisional=referential.provisional,
+        audit_date=audit_date,
+        as_of=as_of,
+        new_entrant=tenant.new_entrant,
+        organisation=organisation,
+        actions=actions_out,
+        criteria={c.number: c.title_fr for c in referential.criteria},
+    )
+
+
+async def evaluate(
+    store: Store,
+    tenant: TenantConfig,
+    *,
+    as_of: date | None = None,
+    audit_date: date | None = None,
+) -> CoverageResult:
+    """Evaluate a tenant's coverage from the stored evidence.
+
+    ``as_of`` is the day the evaluation stands on (deadlines, windows); the
+    referential version follows ``audit_date`` (default: the tenant's
+    ``audit_date``, else ``as_of``) unless the tenant pins ``referential_version``.
+    """
+    as_of = as_of or today_utc()
+    audit_day = audit_date or tenant.audit_date or as_of
+    rules = build_rules(tenant.rules, where=f"tenants[{tenant.id}].rules")
+    referential = select_referential(audit_day, tenant.referential_version)
+    final_kinds = next(
+        (r.params.assessment_kinds for r in rules if isinstance(r.params, FinalAssessmentParams)),
+        ("final", "certification"),
+    )
+    facts = await load_facts(store.engine, tenant.id, as_of, tuple(final_kinds))
+    return evaluate_facts(facts, tenant, referential, rules, as_of, audit_day)

@@ -1,0 +1,487 @@
+"""What the rules need from the store, aggregated in SQL.
+
+Heavy kinds (attendance, activity, assessment, completion, responses...) are
+grouped per (action, learner) by the database; only the groups come back, never
+the rows. Small kinds (training actions, course descriptions, trainer files,
+manual proofs) are read as rows, with only the fields the rules use. Each query
+targets a few kinds through an index on ``(tenant, kind, action_ref, ...)``, so
+the whole evaluation reads the evidence table about once. Withdrawn rows never
+count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, literal, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from preuve.evidence.model import (
+    TRAINER_ROLES,
+    ContinuingDevelopment,
+    CourseDescription,
+    ManualProof,
+    PartialDate,
+    TrainerCv,
+    TrainerExperience,
+    TrainerQualification,
+    TrainingAction,
+)
+from preuve.store.schema import evidence
+
+_payload = evidence.c.payload
+_TRAINER_ROLE_VALUES = tuple(r.value for r in TRAINER_ROLES)
+
+
+def _field(name: str) -> ColumnElement[str]:
+    value: ColumnElement[str] = _payload[name].as_string()
+    return value
+
+
+def _base(tenant: str, *kinds: str) -> ColumnElement[bool]:
+    kind_filter = evidence.c.kind == kinds[0] if len(kinds) == 1 else evidence.c.kind.in_(kinds)
+    return and_(evidence.c.tenant == tenant, kind_filter, evidence.c.withdrawn.is_(False))
+
+
+def _date(value: Any) -> date | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+@dataclass(slots=True)
+class LearnerFacts:
+    """One learner on one action, with the counts the rules need."""
+
+    action_ref: str
+    person_ref: str
+    status: str
+    start: date | None
+    end: date | None
+    enrolment_id: int
+    positioning_at: date | None = None
+    positioning_id: int | None = None
+    finals: int = 0
+    finals_passed: int = 0
+    final_id: int | None = None
+    slots: int = 0
+    attendance_id: int | None = None
+    activities: int = 0
+    activity_id: int | None = None
+    completed: bool = False
+    completion_id: int | None = None
+    followups: int = 0
+    followup_id: int | None = None
+
+
+@dataclass(slots=True)
+class SurveyFacts:
+    survey_ref: str
+    timing: str
+    stakeholder: str
+    invited: int | None
+    responses: int
+    evidence_id: int
+
+
+@dataclass(slots=True)
+class ActionFacts:
+    action: TrainingAction
+    evidence_id: int
+    learners: list[LearnerFacts] = field(default_factory=list)
+    trainers: list[str] = field(default_factory=list)
+    slot_count: int = 0
+    slot_ids: list[int] = field(default_factory=list)
+    description: dict[str, Any] | None = None
+    description_ids: list[int] = field(default_factory=list)
+    resources: int = 0
+    distance_resources: int = 0
+    resource_ids: list[int] = field(default_factory=list)
+    surveys: list[SurveyFacts] = field(default_factory=list)
+    rating_sum: float = 0.0
+    rating_count: int = 0
+
+
+@dataclass(slots=True)
+class TrainerFile:
+    person_ref: str
+    cv_dates: list[tuple[date | None, int]] = field(default_factory=list)
+    qualifications: list[tuple[str, tuple[str, ...], int]] = field(default_factory=list)
+    cpd: list[tuple[date | None, int]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ManualProofFacts:
+    evidence_id: int
+    proof: ManualProof
+
+
+@dataclass(slots=True)
+class TenantFacts:
+    actions: dict[str, ActionFacts]
+    trainers: dict[str, TrainerFile]
+    manual_proofs: list[ManualProofFacts]
+    problems: list[str] = field(default_factory=list)
+
+
+def _partial_latest(value: Any) -> date | None:
+    if value is None:
+        return None
+    try:
+        return PartialDate.model_validate(value).latest()
+    except ValidationError:
+        return None
+
+
+def _statements(tenant: str, as_of: date) -> dict[str, Select[Any]]:
+    """Every query of an evaluation; independent, so they can run concurrently."""
+    until = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=UTC)
+    day = _field("day")
+    survey_ref = _field("survey_ref")
+    per_learner = (evidence.c.action_ref, evidence.c.person_ref)
+    assessment_kind = _field("assessment_kind")
+    passed = _payload["passed"].as_boolean()
+    whole_action = _payload["activity_ref"].as_string().is_(None)
+    distance = _payload["distance"].as_boolean()
+    rating = _payload["rating"].as_float()
+    return {
+        "actions": select(evidence.c.id, evidence.c.payload)
+        .where(_base(tenant, "training_action"))
+        .order_by(evidence.c.id),
+        "descriptions": select(evidence.c.id, evidence.c.action_ref, evidence.c.payload)
+        .where(_base(tenant, "course_description"))
+        .order_by(evidence.c.id),
+        "enrolments": select(
+            evidence.c.id,
+            evidence.c.action_ref,
+            evidence.c.person_ref,
+            _field("role"),
+            _field("status"),
+            _field("start_date"),
+            _field("end_date"),
+        )
+        .where(_base(tenant, "enrolment"))
+        .order_by(evidence.c.id),
+        "assessments": select(
+            *per_learner,
+            assessment_kind,
+            func.min(evidence.c.effective_at),
+            func.count(),
+            func.sum(case((passed.is_(True), 1), else_=0)),
+            func.min(evidence.c.id),
+        )
+        .where(_base(tenant, "assessment"))
+        .group_by(*per_learner, assessment_kind),
+        # Attendance is counted on promoted columns only (no JSON parsing).
+        "attendance": select(*per_learner, func.count(), func.min(evidence.c.id))
+        .where(_base(tenant, "attendance"), evidence.c.effective_at < until)
+        .group_by(*per_learner),
+        "slots": select(
+            evidence.c.action_ref,
+            func.count(distinct(day + literal("/") + _field("half"))),
+            func.min(evidence.c.id),
+        )
+        .where(_base(tenant, "slot"), day <= as_of.isoformat())
+        .group_by(evidence.c.action_ref),
+        "activity": select(*per_learner, func.count(), func.min(evidence.c.id))
+        .where(_base(tenant, "activity"))
+        .group_by(*per_learner),
+        "completion": select(
+            *per_learner,
+            func.sum(case((and_(whole_action, _field("state") == "completed"), 1), else_=0)),
+            func.count(),
+            func.min(evidence.c.id),
+        )
+        .where(_base(tenant, "completion"))
+        .group_by(*per_learner),
+        "followups": select(*per_learner, func.count(), func.min(evidence.c.id))
+        .where(_base(tenant, "support_interaction"), _field("topic") == "dropout_followup")
+        .group_by(*per_learner),
+        "resources": select(
+            evidence.c.action_ref,
+            func.count(),
+            func.sum(case((distance.is_(True), 1), else_=0)),
+            func.min(evidence.c.id),
+        )
+        .where(_base(tenant, "learning_resource"))
+        .group_by(evidence.c.action_ref),
+        "responses": select(
+            evidence.c.action_ref, survey_ref, func.count(), func.sum(rating), func.count(rating)
+        )
+        .where(_base(tenant, "satisfaction_response"))
+        .group_by(evidence.c.action_ref, survey_ref),
+        "surveys": select(
+            evidence.c.id,
+            evidence.c.action_ref,
+            survey_ref,
+            _field("timing"),
+            _field("stakeholder"),
+            _payload["invited_count"].as_integer(),
+            _payload["response_count"].as_integer(),
+        ).where(_base(tenant, "satisfaction_survey")),
+        "trainer_files": select(
+            evidence.c.id, evidence.c.kind, evidence.c.effective_at, evidence.c.payload
+        )
+        .where(
+            _base(
+                tenant, "trainer_cv", "trainer_qualification", "trainer_experience", "trainer_cpd"
+            )
+        )
+        .order_by(evidence.c.id),
+        "manual_proofs": select(evidence.c.id, evidence.c.payload)
+        .where(_base(tenant, "manual_proof"))
+        .order_by(evidence.c.id),
+    }
+
+
+Rows = Sequence[Any]  # rows of a result, unpacked positionally
+Learners = dict[tuple[str, str], LearnerFacts]
+
+
+def _apply_actions(rows: Rows, facts: TenantFacts) -> None:
+    for row_id, payload in rows:
+        try:
+            action = TrainingAction.model_validate(payload)
+        except ValidationError as exc:
+            facts.problems.append(f"training_action #{row_id}: {exc.errors()[0]['msg']}")
+            continue
+        facts.actions[action.action_ref] = ActionFacts(action=action, evidence_id=row_id)
+
+
+def _apply_descriptions(rows: Rows, facts: TenantFacts) -> None:
+    for row_id, action_ref, payload in rows:
+        target = facts.actions.get(action_ref)
+        if target is None:
+            continue
+        try:
+            description = CourseDescription.model_validate(payload)
+        except ValidationError:
+            continue
+        merged = dict(target.description or {})
+        for key, value in description.model_dump(exclude_none=True).items():
+            if value not in ((), "", None):
+                merged[key] = value  # several sources: a field given by any counts
+        target.description = merged
+        target.description_ids.append(row_id)
+
+
+def _apply_enrolments(rows: Rows, facts: TenantFacts) -> Learners:
+    learners: Learners = {}
+    for row_id, action_ref, person_ref, role_value, status, start, end in rows:
+        target = facts.actions.get(action_ref)
+        if target is None or person_ref is None:
+            continue
+        if role_value in _TRAINER_ROLE_VALUES:
+            if person_ref not in target.trainers:
+                target.trainers.append(person_ref)
+            continue
+        if role_value not in (None, "learner"):
+            continue
+        learner = LearnerFacts(
+            action_ref=action_ref,
+            person_ref=person_ref,
+            status=status or "active",
+            start=_date(start) or target.action.start_date,
+            end=_date(end) or target.action.end_date,
+            enrolment_id=row_id,
+        )
+        key = (action_ref, person_ref)
+        if key not in learners:
+            target.learners.append(learner)
+        else:
+            target.learners[target.learners.index(learners[key])] = learner
+        learners[key] = learner
+    return learners
+
+
+def _apply_assessments(rows: Rows, learners: Learners, final_kinds: tuple[str, ...]) -> None:
+    for action_ref, person_ref, assessment_kind, first_at, count, passed_count, first_id in rows:
+        learner = learners.get((action_ref, person_ref))
+        if learner is None:
+            continue
+        if assessment_kind == "entry_positioning":
+            learner.positioning_at = _date(first_at)
+            learner.positioning_id = first_id
+        elif assessment_kind in final_kinds:
+            learner.finals += count
+            learner.finals_passed += int(passed_count or 0)
+            learner.final_id = learner.final_id or first_id
+
+
+def _apply_attendance(rows: Rows, slots: Rows, facts: TenantFacts, learners: Learners) -> None:
+    """An action's slots are its declared ``slot`` records, or else the most slots any of
+    its learners has a record for (the slots implied by attendance)."""
+    for action_ref, person_ref, count, first_id in rows:
+        target = facts.actions.get(action_ref)
+        if target is not None and count > target.slot_count:
+            target.slot_count = count
+        learner = learners.get((action_ref, person_ref))
+        if learner is not None:
+            learner.slots = count
+            learner.attendance_id = first_id
+    for action_ref, count, first_id in slots:
+        target = facts.actions.get(action_ref)
+        if target is not None:
+            target.slot_count = count  # declared slots win over implied ones
+            target.slot_ids.append(first_id)
+
+
+def _apply_activity(activity: Rows, completion: Rows, learners: Learners) -> None:
+    for action_ref, person_ref, count, first_id in activity:
+        learner = learners.get((action_ref, person_ref))
+        if learner is not None:
+            learner.activities = count
+            learner.activity_id = first_id
+    for action_ref, person_ref, whole_done, count, first_id in completion:
+        learner = learners.get((action_ref, person_ref))
+        if learner is not None:
+            learner.completed = bool(whole_done)
+            learner.activities += count  # module completions are traces of activity too
+            learner.completion_id = first_id
+
+
+def _apply_followups(rows: Rows, learners: Learners) -> None:
+    for action_ref, person_ref, count, first_id in rows:
+        learner = learners.get((action_ref, person_ref))
+        if learner is not None:
+            learner.followups = count
+            learner.followup_id = first_id
+
+
+def _apply_resources(rows: Rows, facts: TenantFacts) -> None:
+    for action_ref, count, distance_count, first_id in rows:
+        target = facts.actions.get(action_ref)
+        if target is not None:
+            target.resources = count
+            target.distance_resources = int(distance_count or 0)
+            target.resource_ids.append(first_id)
+
+
+def _apply_surveys(responses_rows: Rows, survey_rows: Rows, facts: TenantFacts) -> None:
+    responses: dict[tuple[str, str], int] = {}
+    for action_ref, ref, count, rating_sum, rating_count in responses_rows:
+        responses[(action_ref, ref)] = count
+        target = facts.actions.get(action_ref)
+        if target is not None and rating_count:
+            target.rating_sum += float(rating_sum)
+            target.rating_count += int(rating_count)
+    for row_id, action_ref, ref, timing, stakeholder, invited, declared in survey_rows:
+        target = facts.actions.get(action_ref)
+        if target is None:
+            continue
+        target.surveys.append(
+            SurveyFacts(
+                survey_ref=ref,
+                timing=timing,
+                stakeholder=stakeholder or "learner",
+                invited=invited,
+                responses=max(int(declared or 0), responses.get((action_ref, ref), 0)),
+                evidence_id=row_id,
+            )
+        )
+
+
+def _apply_trainer_files(rows: Rows, facts: TenantFacts) -> None:
+    for row_id, kind, effective_at, payload in rows:
+        try:
+            if kind == "trainer_cv":
+                cv = TrainerCv.model_validate(payload)
+                dated = cv.updated.latest() if cv.updated else _date(effective_at)
+                facts.trainers.setdefault(
+                    cv.person_ref, TrainerFile(cv.person_ref)
+                ).cv_dates.append((dated, row_id))
+            elif kind == "trainer_cpd":
+                cpd = ContinuingDevelopment.model_validate(payload)
+                dated = cpd.completed.latest() if cpd.completed else None
+                facts.trainers.setdefault(cpd.person_ref, TrainerFile(cpd.person_ref)).cpd.append(
+                    (dated, row_id)
+                )
+            else:
+                model = (
+                    TrainerQualification if kind == "trainer_qualification" else TrainerExperience
+                )
+                item = model.model_validate(payload)
+                facts.trainers.setdefault(
+                    item.person_ref, TrainerFile(item.person_ref)
+                ).qualifications.append((item.title, item.domains, row_id))
+        except ValidationError as exc:
+            facts.problems.append(f"{kind} #{row_id}: {exc.errors()[0]['msg']}")
+
+
+def _apply_manual_proofs(rows: Rows, facts: TenantFacts) -> None:
+    for row_id, payload in rows:
+        try:
+            facts.manual_proofs.append(
+                ManualProofFacts(row_id, ManualProof.model_validate(payload))
+            )
+        except ValidationError as exc:
+            facts.problems.append(f"manual_proof #{row_id}: {exc.errors()[0]['msg']}")
+
+
+async def _fetch(engine: AsyncEngine, statement: Select[Any]) -> Rows:
+    async with engine.connect() as conn:
+        rows: Rows = (await conn.execute(statement)).all()
+        return rows
+
+
+async def load_facts(
+    engine: AsyncEngine,
+    tenant: str,
+    as_of: date,
+    final_kinds: tuple[str, ...] = ("final", "certification"),
+    *,
+    concurrency: int = 4,
+) -> TenantFacts:
+    """Everything the rules need for one tenant, with aggregation done in SQL.
+
+    The queries run concurrently on up to ``concurrency`` connections (SQLite
+    reads in parallel in WAL mode; PostgreSQL from its pool). Each sees the
+    committed state when it starts: a sync committing meanwhile can make one
+    evaluation mix two states, which the next evaluation settles.
+    """
+    statements = _statements(tenant, as_of)
+    limit = asyncio.Semaphore(max(1, concurrency))
+
+    async def run(statement: Select[Any]) -> Rows:
+        async with limit:
+            return await _fetch(engine, statement)
+
+    # Largest first, so the long queries are not the last to start.
+    order = ["activity", "attendance", "assessments", "enrolments"]
+    order += [name for name in statements if name not in order]
+    tasks = {name: asyncio.ensure_future(run(statements[name])) for name in order}
+    try:
+        rows = dict(zip(tasks, await asyncio.gather(*tasks.values()), strict=True))
+    except BaseException:
+        for task in tasks.values():
+            task.cancel()
+        raise
+    facts = TenantFacts(actions={}, trainers={}, manual_proofs=[])
+    _apply_actions(rows["actions"], facts)
+    _apply_descriptions(rows["descriptions"], facts)
+    learners = _apply_enrolments(rows["enrolments"], facts)
+    _apply_assessments(rows["assessments"], learners, final_kinds)
+    _apply_attendance(rows["attendance"], rows["slots"], facts, learners)
+    _apply_activity(rows["activity"], rows["completion"], learners)
+    _apply_followups(rows["followups"], learners)
+    _apply_resources(rows["resources"], facts)
+    _apply_surveys(rows["responses"], rows["surveys"], facts)
+    _apply_trainer_files(rows["trainer_files"], facts)
+    _apply_manual_proofs(rows["manual_proofs"], facts)
+    return facts
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()

@@ -1,0 +1,224 @@
+"""User-facing reasons of the coverage, French first."""
+
+from __future__ import annotations
+
+from preuve.i18n import Text
+
+NO_LEARNERS = Text(
+    fr="aucun apprenant inscrit n'est connu pour cette action",
+    en="no enrolled learner is known for this action",
+)
+NOT_STARTED = Text(
+    fr="action pas encore commencée (début le {start})",
+    en="action not started yet (starts on {start})",
+)
+POSITIONING_OK = Text(
+    fr="{n} apprenants sur {total} ont un positionnement d'entrée",
+    en="{n} learners out of {total} have an entry positioning",
+)
+POSITIONING_MISSING = Text(
+    fr="{n} apprenants sur {total} n'ont pas de positionnement d'entrée : {refs}",
+    en="{n} learners out of {total} have no entry positioning: {refs}",
+)
+POSITIONING_LATE = Text(
+    fr="{n} apprenants sur {total} ont un positionnement plus de {days} jours après le début : "
+    "{refs}",
+    en="{n} learners out of {total} were positioned more than {days} days after the start: {refs}",
+)
+POSITIONING_DUE = Text(
+    fr="{n} positionnements d'entrée attendus au plus tard le {due} : {refs}",
+    en="{n} entry positionings expected by {due}: {refs}",
+)
+FINAL_OK = Text(
+    fr="{n} apprenants sur {total} ayant terminé ont une évaluation des acquis",
+    en="{n} learners out of {total} who finished have an assessment of the objectives",
+)
+FINAL_MISSING = Text(
+    fr="{n} apprenants sur {total} ayant terminé n'ont pas d'évaluation des acquis : {refs}",
+    en="{n} learners out of {total} who finished have no assessment of the objectives: {refs}",
+)
+FINAL_DUE = Text(
+    fr="évaluation des acquis attendue au plus tard le {due} pour {n} apprenants",
+    en="assessment of the objectives expected by {due} for {n} learners",
+)
+ATTENDANCE_OK = Text(
+    fr="émargement ou traces d'activité pour les {slots} créneaux de {total} apprenants",
+    en="attendance or activity traces for the {slots} slots of {total} learners",
+)
+ATTENDANCE_MISSING = Text(
+    fr="{n} apprenants sur {total} sans émargement sur tous les créneaux ({slots}) : {refs}",
+    en="{n} learners out of {total} lack attendance for some of the {slots} slots: {refs}",
+)
+ATTENDANCE_NONE = Text(
+    fr="aucun émargement ni trace d'activité pour cette action commencée le {start}",
+    en="no attendance or activity trace for this action, started on {start}",
+)
+DISTANCE_NO_TRACE = Text(
+    fr="{n} apprenants sur {total} sans trace d'activité : {refs}",
+    en="{n} learners out of {total} have no activity trace: {refs}",
+)
+DROPOUT_NONE = Text(fr="aucun abandon à suivre", en="no drop-out to follow up")
+DROPOUT_OK = Text(
+    fr="{n} abandons suivis (relance tracée)",
+    en="{n} drop-outs followed up (traced contact)",
+)
+DROPOUT_MISSING = Text(
+    fr="{n} abandons sur {total} sans suivi tracé : {refs}",
+    en="{n} drop-outs out of {total} without traced follow-up: {refs}",
+)
+DROPOUT_DUE = Text(
+    fr="suivi de {n} abandons attendu au plus tard le {due} : {refs}",
+    en="follow-up of {n} drop-outs expected by {due}: {refs}",
+)
+DESCRIPTION_MISSING = Text(
+    fr="aucune fiche programme (description de l'action)",
+    en="no course description for this action",
+)
+DESCRIPTION_FIELDS = Text(
+    fr="fiche programme incomplète, manque : {fields}",
+    en="course description incomplete, missing: {fields}",
+)
+DESCRIPTION_OK = Text(
+    fr="fiche programme complète ({fields})",
+    en="course description complete ({fields})",
+)
+RESOURCES_OK = Text(fr="{n} ressources pédagogiques", en="{n} learning resources")
+RESOURCES_MISSING = Text(
+    fr="{n} ressources pédagogiques (au moins {min} attendues)",
+    en="{n} learning resources (at least {min} expected)",
+)
+DISTANCE_NOT_CONCERNED = Text(fr="pas de module à distance", en="no distance module")
+DISTANCE_OK = Text(
+    fr="modules à distance suivis par les {total} apprenants",
+    en="distance modules followed by all {total} learners",
+)
+SURVEY_OK = Text(
+    fr="enquête {timing} ({stakeholder}) : {responses} réponses sur {invited} ({rate} %)",
+    en="{timing} survey ({stakeholder}): {responses} answers out of {invited} ({rate}%)",
+)
+SURVEY_LOW = Text(
+    fr="enquête {timing} ({stakeholder}) : {responses} réponses sur {invited} ({rate} %), "
+    "sous le seuil de {threshold} %",
+    en="{timing} survey ({stakeholder}): {responses} answers out of {invited} ({rate}%), "
+    "below the {threshold}% threshold",
+)
+SURVEY_MISSING = Text(
+    fr="aucune enquête {timing} auprès des {stakeholder} (attendue au plus tard le {due})",
+    en="no {timing} survey of {stakeholder} (expected by {due})",
+)
+SURVEY_DUE = Text(
+    fr="enquête {timing} auprès des {stakeholder} attendue au plus tard le {due}",
+    en="{timing} survey of {stakeholder} expected by {due}",
+)
+TIMING_FR = {"hot": "à chaud", "cold": "à froid"}
+TIMING_EN = {"hot": "hot", "cold": "cold"}
+STAKEHOLDER_FR = {
+    "learner": "apprenants",
+    "employer": "entreprises",
+    "funder": "financeurs",
+    "trainer": "équipes pédagogiques",
+}
+NO_TRAINERS = Text(
+    fr="aucun formateur inscrit sur une action active",
+    en="no trainer enrolled on an active action",
+)
+TRAINERS_OK = Text(
+    fr="{total} formateurs actifs : CV récent et qualification en rapport",
+    en="{total} active trainers: recent CV and matching qualification",
+)
+TRAINERS_FAULT = Text(
+    fr="{n} formateurs sur {total} : {details}",
+    en="{n} trainers out of {total}: {details}",
+)
+TRAINER_NO_CV = Text(fr="{ref} sans CV", en="{ref} has no CV")
+TRAINER_OLD_CV = Text(
+    fr="{ref} CV de plus de {months} mois", en="{ref} CV older than {months} months"
+)
+TRAINER_NO_MATCH = Text(
+    fr="{ref} sans qualification ni expérience en rapport avec {domains}",
+    en="{ref} has no qualification or experience matching {domains}",
+)
+CPD_OK = Text(
+    fr="{total} formateurs actifs avec une formation continue depuis moins de {months} mois",
+    en="{total} active trainers with continuing development within {months} months",
+)
+CPD_FAULT = Text(
+    fr="{n} formateurs sur {total} sans formation continue datée depuis {months} mois : {refs}",
+    en="{n} trainers out of {total} without dated continuing development within {months} "
+    "months: {refs}",
+)
+RATES_OK = Text(
+    fr="indicateurs de résultats calculés pour {n} actions terminées",
+    en="result indicators computed for {n} finished actions",
+)
+RATES_DUE = Text(
+    fr="aucune action terminée : premiers résultats le {due}",
+    en="no finished action yet: first results on {due}",
+)
+RATES_NO_LEARNERS = Text(
+    fr="résultats incalculables (aucun apprenant) pour : {refs}",
+    en="results cannot be computed (no learner) for: {refs}",
+)
+MANUAL_NEEDED = Text(
+    fr="preuve manuelle à joindre (document ou lien daté, avec sa validité)",
+    en="manual proof needed (dated document or link, with its validity)",
+)
+MANUAL_OK = Text(
+    fr="preuve manuelle « {title} » du {dated}, valable jusqu'au {until}",
+    en="manual proof '{title}' of {dated}, valid until {until}",
+)
+MANUAL_EXPIRED = Text(
+    fr="preuve manuelle « {title} » expirée le {until} : à renouveler",
+    en="manual proof '{title}' expired on {until}: renew it",
+)
+NEW_ENTRANT = Text(
+    fr="nouvel entrant : à l'audit initial seul le processus formalisé est vérifié, "
+    "joindre la procédure ({detail})",
+    en="new entrant: the initial audit checks only the formalised process, attach the "
+    "procedure ({detail})",
+)
+UNLIMITED_FR = "sans limite"
+NO_RULE = Text(
+    fr="aucune règle automatique : preuve manuelle à joindre",
+    en="no automatic rule: manual proof needed",
+)
+FIELD_LABELS_FR = {
+    "objectives": "objectifs",
+    "prerequisites": "prérequis",
+    "duration_hours": "durée",
+    "modalities": "modalités",
+    "price": "tarif",
+    "access_lead_time": "délai d'accès",
+    "assessment_methods": "modalités d'évaluation",
+    "accessibility": "accessibilité",
+    "contacts": "contacts",
+    "teaching_methods": "méthodes mobilisées",
+}
+DERIVED_ALL_PROVEN = Text(
+    fr="prouvé pour les {total} actions concernées",
+    en="proven for the {total} actions concerned",
+)
+DERIVED_GAPS = Text(
+    fr="{n} action(s) sur {total} non prouvée(s) : {refs}",
+    en="{n} action(s) out of {total} not proven: {refs}",
+)
+DERIVED_DUE = Text(
+    fr="{n} action(s) sur {total} à échéance (au plus tard le {due}) : {refs}",
+    en="{n} action(s) out of {total} due (by {due} at the latest): {refs}",
+)
+NOT_APPLICABLE = Text(
+    fr="non applicable à ce profil ou à ces actions",
+    en="not applicable to this profile or these actions",
+)
+STATUS_FR = {
+    "proven": "prouvé",
+    "partial": "partiel",
+    "missing": "manquant",
+    "due": "à échéance",
+    "not_applicable": "non applicable",
+    "manual": "preuve manuelle",
+}
+NO_ACTIONS = Text(
+    fr="aucune action de formation n'est connue : synchronisez une source",
+    en="no training action is known: sync a source",
+)

@@ -1,0 +1,239 @@
+"""The coverage result: per tenant, training action and indicator."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from preuve.i18n import Text
+
+# Evidence ids listed per result are capped; ``evidence_count`` gives the full count.
+MAX_EVIDENCE_IDS = 50
+# Refs named in a reason (the full list is in ``at_fault``).
+MAX_NAMED_IN_REASON = 10
+
+
+class Status(StrEnum):
+    PROVEN = "proven"
+    PARTIAL = "partial"
+    MISSING = "missing"
+    DUE = "due"
+    NOT_APPLICABLE = "not_applicable"
+    MANUAL = "manual"
+
+
+GAP_STATUSES = frozenset({Status.MISSING, Status.PARTIAL, Status.MANUAL})
+
+
+def combine(statuses: Iterable[Status]) -> Status:
+    """One status from several (rules of an indicator, or actions of an organisation).
+
+    Not-applicable ones are ignored; a miss with nothing proven is a miss, a miss
+    next to something proven is partial; then partial, manual, due, proven.
+    """
+    found = [s for s in statuses if s is not Status.NOT_APPLICABLE]
+    if not found:
+        return Status.NOT_APPLICABLE
+    if Status.MISSING in found:
+        if Status.PROVEN in found or Status.PARTIAL in found:
+            return Status.PARTIAL
+        return Status.MISSING
+    for status in (Status.PARTIAL, Status.MANUAL, Status.DUE):
+        if status in found:
+            return status
+    return Status.PROVEN
+
+
+@dataclass(slots=True)
+class Reason:
+    fr: str
+    en: str
+
+    @classmethod
+    def of(cls, text: Text, **values: Any) -> Reason:
+        return cls(fr=text.render("fr", **values), en=text.render("en", **values))
+
+    def join(self, other: Reason) -> Reason:
+        if not self.fr:
+            return other
+        if not other.fr:
+            return self
+        return Reason(fr=f"{self.fr} ; {other.fr}", en=f"{self.en}; {other.en}")
+
+
+def name_refs(refs: list[str]) -> str:
+    shown = ", ".join(refs[:MAX_NAMED_IN_REASON])
+    if len(refs) > MAX_NAMED_IN_REASON:
+        shown += f", … (+{len(refs) - MAX_NAMED_IN_REASON})"
+    return shown
+
+
+@dataclass(slots=True)
+class Finding:
+    """The outcome of one rule for one scope."""
+
+    rule: str
+    status: Status
+    reason: Reason
+    at_fault: list[str] = field(default_factory=list)
+    evidence_ids: list[int] = field(default_factory=list)
+    evidence_count: int = 0
+    due_by: date | None = None
+    metrics: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class IndicatorCoverage:
+    indicator: int
+    criterion: int
+    status: Status
+    reason: Reason
+    minor_nc_possible: bool
+    at_fault: list[str] = field(default_factory=list)
+    evidence_ids: list[int] = field(default_factory=list)
+    evidence_count: int = 0
+    due_by: date | None = None
+    disputed: bool = False
+    provisional: bool = False
+    new_entrant_process_only: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    metrics: dict[str, Any] | None = None
+
+    @property
+    def nonconformity(self) -> str | None:
+        """The non-conformity at stake if audited today."""
+        if self.status is Status.PARTIAL:
+            return "minor" if self.minor_nc_possible else "major"
+        if self.status in (Status.MISSING, Status.MANUAL):
+            return "major"
+        return None
+
+    def as_json(self) -> dict[str, Any]:
+        value: dict[str, Any] = {
+            "indicator": self.indicator,
+            "criterion": self.criterion,
+            "status": self.status.value,
+            "reason": self.reason.fr,
+            "reason_en": self.reason.en,
+            "nonconformity": self.nonconformity,
+            "minor_nc_possible": self.minor_nc_possible,
+            "at_fault": self.at_fault,
+            "evidence_ids": self.evidence_ids,
+            "evidence_count": self.evidence_count,
+            "due_by": self.due_by.isoformat() if self.due_by else None,
+            "disputed": self.disputed,
+            "provisional": self.provisional,
+            "new_entrant_process_only": self.new_entrant_process_only,
+            "findings": [
+                {
+                    "rule": f.rule,
+                    "status": f.status.value,
+                    "reason": f.reason.fr,
+                    "reason_en": f.reason.en,
+                    "at_fault": f.at_fault,
+                    "due_by": f.due_by.isoformat() if f.due_by else None,
+                }
+                for f in self.findings
+            ],
+        }
+        if self.metrics is not None:
+            value["metrics"] = self.metrics
+        return value
+
+
+@dataclass(slots=True)
+class ActionCoverage:
+    action_ref: str
+    title: str
+    category: str
+    certifying: bool
+    work_study: bool
+    subcontracted: bool
+    over_two_days: bool | None
+    start_date: date | None
+    end_date: date | None
+    indicators: list[IndicatorCoverage]
+
+    def indicator(self, number: int) -> IndicatorCoverage:
+        for item in self.indicators:
+            if item.indicator == number:
+                return item
+        raise KeyError(number)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "action_ref": self.action_ref,
+            "title": self.title,
+            "category": self.category,
+            "certifying": self.certifying,
+            "work_study": self.work_study,
+            "subcontracted": self.subcontracted,
+            "over_two_days": self.over_two_days,
+            "start_date": self.start_date.isoformat() if self.start_date else None,
+            "end_date": self.end_date.isoformat() if self.end_date else None,
+            "summary": summarise(self.indicators),
+            "indicators": [i.as_json() for i in self.indicators],
+        }
+
+
+def summarise(items: Iterable[IndicatorCoverage]) -> dict[str, Any]:
+    counts = {s.value: 0 for s in Status}
+    for item in items:
+        counts[item.status.value] += 1
+    applicable = sum(v for k, v in counts.items() if k != Status.NOT_APPLICABLE.value)
+    proven = counts[Status.PROVEN.value]
+    return {
+        "counts": counts,
+        "applicable": applicable,
+        "proven_percent": round(100 * proven / applicable, 1) if applicable else None,
+    }
+
+
+@dataclass(slots=True)
+class CoverageResult:
+    tenant: str
+    referential_version: str
+    referential_provisional: bool
+    audit_date: date
+    as_of: date
+    new_entrant: bool
+    organisation: list[IndicatorCoverage]
+    actions: list[ActionCoverage]
+    criteria: dict[int, str] = field(default_factory=dict)
+    snapshot_id: int | None = None
+
+    def indicator(self, number: int) -> IndicatorCoverage:
+        for item in self.organisation:
+            if item.indicator == number:
+                return item
+        raise KeyError(number)
+
+    def action(self, action_ref: str) -> ActionCoverage:
+        for item in self.actions:
+            if item.action_ref == action_ref:
+                return item
+        raise KeyError(action_ref)
+
+    def as_json(self) -> dict[str, Any]:
+        by_criterion: dict[str, Any] = {}
+        for number, title in self.criteria.items():
+            items = [i for i in self.organisation if i.criterion == number]
+            by_criterion[str(number)] = {"title": title, **summarise(items)}
+        return {
+            "tenant": self.tenant,
+            "referential": {
+                "version": self.referential_version,
+                "provisional": self.referential_provisional,
+            },
+            "audit_date": self.audit_date.isoformat(),
+            "as_of": self.as_of.isoformat(),
+            "new_entrant": self.new_entrant,
+            "snapshot_id": self.snapshot_id,
+            "summary": summarise(self.organisation),
+            "criteria": by_criterion,
+            "organisation": [i.as_json() for i in self.organisation],
+            "actions": [a.as_json() for a in self.actions],
+        }

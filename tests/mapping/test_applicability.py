@@ -1,0 +1,156 @@
+"""Which indicators apply, for each category and condition, in both referential versions."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from preuve.config.settings import TenantConfig
+from preuve.evidence.model import ActionCategory, TrainingAction
+from preuve.mapping.applicability import action_applicability, organisation_applicability
+from preuve.mapping.referential import Referential, shipped_referentials
+
+VERSIONS = ["rnq-2019-v9", "rnq-2026"]
+NEW_ENTRANT_PROCESS_ONLY = {2, 3, 11, 13, 14, 19, 22, 24, 25, 26, 32}
+
+
+def _tenant(**values: Any) -> TenantConfig:
+    return TenantConfig.model_validate({"id": "of", "name": "OF", **values})
+
+
+def _action(**values: Any) -> TrainingAction:
+    base: dict[str, Any] = {
+        "action_ref": "a",
+        "title": "Action",
+        "start_date": date(2026, 10, 5),
+        "end_date": date(2026, 10, 7),
+    }
+    base.update(values)
+    return TrainingAction.model_validate(base)
+
+
+def _applying(version: str, tenant: TenantConfig, action: TrainingAction) -> set[int]:
+    referential = shipped_referentials()[version]
+    return {n for n, a in action_applicability(referential, tenant, action).items() if a.applies}
+
+
+@pytest.fixture(params=VERSIONS)
+def version(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+def test_versions_have_32_and_33_indicators() -> None:
+    referentials = shipped_referentials()
+    assert referentials["rnq-2019-v9"].numbers == tuple(range(1, 33))
+    assert referentials["rnq-2026"].numbers == tuple(range(1, 34))
+    assert not referentials["rnq-2019-v9"].provisional
+    assert referentials["rnq-2026"].provisional
+    reworded = {i.number for i in referentials["rnq-2026"].indicators if i.provisional}
+    assert reworded == {1, 2, 3, 7, 12, 14, 15, 19, 20, 27, 30, 31, 32, 33}
+
+
+def test_minor_nonconformity_split_matches_the_arrete() -> None:
+    referential: Referential = shipped_referentials()["rnq-2019-v9"]
+    major_only = {i.number for i in referential.indicators if not i.minor_nc_possible}
+    assert major_only == {4, 5, 6, 7, 10, 11, 14, 15, 16, 20, 21, 22, 26, 27, 29, 31, 32}
+
+
+def test_skills_assessment_is_not_asked_for_8(version: str) -> None:
+    applying = _applying(version, _tenant(), _action(category="skills_assessment"))
+    assert 8 not in applying
+    assert {3, 7, 13, 14, 15, 16, 20, 28, 29} & applying == set()
+    assert {1, 2, 4, 5, 6, 9, 10, 11, 12, 30} <= applying
+
+
+def test_apprenticeship_sees_14_15_20_29(version: str) -> None:
+    apprenticeship = _applying(version, _tenant(), _action(category="apprenticeship"))
+    training = _applying(version, _tenant(), _action(category="training"))
+    assert {14, 15, 20, 29} <= apprenticeship
+    assert {14, 15, 20, 29} & training == set()
+    # an apprenticeship always prepares a certification and is work-study
+    assert {3, 7, 13, 16, 28} <= apprenticeship
+
+
+def test_non_certifying_training_is_not_asked_for_3_7_16(version: str) -> None:
+    plain = _applying(version, _tenant(), _action())
+    certifying = _applying(
+        version, _tenant(), _action(certification_register="RNCP", certification_code="RNCP1")
+    )
+    assert {3, 7, 16} & plain == set()
+    assert {3, 7, 16} <= certifying
+
+
+def test_12_applies_only_over_two_days(version: str) -> None:
+    tenant = _tenant()
+    assert 12 in _applying(version, tenant, _action())  # 3 days
+    two_days = _action(end_date=date(2026, 10, 6))
+    assert 12 not in _applying(version, tenant, two_days)
+    undated_long = _action(start_date=None, end_date=None, duration_hours=21)
+    undated_short = _action(start_date=None, end_date=None, duration_hours=14)
+    assert 12 in _applying(version, tenant, undated_long)
+    assert 12 not in _applying(version, tenant, undated_short)
+
+
+def test_subcontracted_action_drops_1_2_3(version: str) -> None:
+    action = _action(subcontracted=True, certification_code="RS1", certification_register="RS")
+    applying = _applying(version, _tenant(), action)
+    assert {1, 2, 3} & applying == set()
+    assert {5, 7, 16, 30} <= applying
+
+
+def test_work_study_brings_13_and_28(version: str) -> None:
+    assert {13, 28} <= _applying(version, _tenant(), _action(work_study=True))
+    assert {13, 28} & _applying(version, _tenant(), _action()) == set()
+
+
+def test_tenant_subcontracting_brings_27(version: str) -> None:
+    assert 27 in _applying(version, _tenant(subcontracting=True), _action())
+    assert 27 not in _applying(version, _tenant(), _action())
+
+
+def test_vae_disputed_cells_are_flagged(version: str) -> None:
+    referential = shipped_referentials()[version]
+    action = _action(category="vae", certification_code="RNCP2", certification_register="RNCP")
+    found = action_applicability(referential, _tenant(), action)
+    assert found[8].applies
+    assert found[8].disputed
+    assert found[3].applies
+    assert found[3].disputed
+    assert found[16].applies
+    assert not found[16].disputed
+
+
+def test_new_entrant_is_asked_for_the_formalised_process_only(version: str) -> None:
+    referential = shipped_referentials()[version]
+    found = action_applicability(
+        referential, _tenant(new_entrant=True), _action(category="apprenticeship")
+    )
+    flagged = {n for n, a in found.items() if a.new_entrant_process_only}
+    assert flagged == NEW_ENTRANT_PROCESS_ONLY
+    established = action_applicability(referential, _tenant(), _action(category="apprenticeship"))
+    assert not any(a.new_entrant_process_only for a in established.values())
+
+
+def test_indicator_33_is_2026_apprenticeship_only() -> None:
+    assert 33 in _applying("rnq-2026", _tenant(), _action(category="apprenticeship"))
+    for category in ("training", "skills_assessment", "vae"):
+        assert 33 not in _applying("rnq-2026", _tenant(), _action(category=category))
+    assert shipped_referentials()["rnq-2026"].indicator(33).provisional
+
+
+def test_organisation_level_follows_actions_or_profile(version: str) -> None:
+    referential = shipped_referentials()[version]
+    tenant = _tenant(categories=["skills_assessment"])
+    profile_only = organisation_applicability(referential, tenant, [])
+    assert not profile_only[8].applies
+    assert profile_only[1].applies
+    cfa = organisation_applicability(referential, _tenant(categories=["apprenticeship"]), [])
+    assert all(cfa[n].applies for n in (14, 15, 20, 29))
+    mixed = organisation_applicability(
+        referential,
+        _tenant(categories=["training", "skills_assessment"]),
+        [_action(category=ActionCategory.SKILLS_ASSESSMENT), _action(action_ref="b")],
+    )
+    assert mixed[8].applies  # the training action needs it
