@@ -12,7 +12,7 @@ from preuve.cli.common import CliState, pass_state, run_async
 from preuve.cli.core_commands import print_outcome
 from preuve.config.settings import SourceConfig, TenantConfig
 from preuve.connectors.cv.connector import CursorState
-from preuve.connectors.cv.constants import STREAM_NAME
+from preuve.connectors.cv.constants import STREAM_NAME, TRAINER_KINDS
 from preuve.connectors.cv.options import CvOptions
 from preuve.constants import EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE
 from preuve.evidence.identity import Pseudonymiser
@@ -20,7 +20,6 @@ from preuve.i18n import Text
 from preuve.store import RunStatus, Store, open_store
 from preuve.sync.runner import SyncOutcome, sync_source
 
-TRAINER_KINDS = ("trainer_cv", "trainer_qualification", "trainer_experience", "trainer_cpd")
 DEFAULT_IMPORT_SOURCE = "trainer-import"
 
 MSG_ONE_IDENTITY = Text(

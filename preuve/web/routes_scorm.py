@@ -32,6 +32,7 @@ MSG_NO_FILE = Text(
     fr="fichier attendu : champ multipart « file », ou corps brut avec ?filename=",
     en="expected a file: multipart field 'file', or a raw body with ?filename=",
 )
+MSG_UNKNOWN_TENANT = Text(fr="organisme inconnu : {tenant}", en="unknown tenant: {tenant}")
 MSG_BAD_NAME = Text(
     fr="nom de fichier attendu avec une extension .zip, .txt, .tsv, .csv, .json ou .xml",
     en="expected a file name ending in .zip, .txt, .tsv, .csv, .json or .xml",
@@ -100,7 +101,9 @@ async def upload(request: web.Request) -> web.Response:
     try:
         tenant = settings.tenant(request.match_info["tenant"])
     except KeyError as exc:
-        raise web.HTTPNotFound(text=f"unknown tenant {request.match_info['tenant']!r}") from exc
+        raise web.HTTPNotFound(
+            text=MSG_UNKNOWN_TENANT(tenant=request.match_info["tenant"])
+        ) from exc
     with tempfile.TemporaryDirectory(prefix="preuve-scorm-") as tmp:
         path = await _save(request, Path(tmp))
         try:

@@ -24,7 +24,7 @@ from aiohttp import BodyPartReader, web
 from preuve.config.settings import SourceConfig, TenantConfig
 from preuve.connectors.base import ConnectorContext
 from preuve.connectors.cv.connector import CvConnector
-from preuve.connectors.cv.constants import MAX_DOCUMENT_BYTES
+from preuve.connectors.cv.constants import MAX_DOCUMENT_BYTES, TRAINER_KINDS
 from preuve.evidence.identity import Pseudonymiser
 from preuve.evidence.model import PartialDate
 from preuve.i18n import Text
@@ -33,7 +33,6 @@ from preuve.sync.runner import sync_connector
 from preuve.web.keys import SETTINGS_KEY, STORE_KEY
 
 UPLOAD_SOURCE = "trainer-upload"
-TRAINER_KINDS = ("trainer_cv", "trainer_qualification", "trainer_experience", "trainer_cpd")
 
 MSG_TOO_BIG = Text(
     fr="fichier trop volumineux (maximum {limit} octets)",
@@ -42,10 +41,15 @@ MSG_TOO_BIG = Text(
 MSG_NO_FILE = Text(
     fr="fichier attendu : champ multipart « file »", en="expected a file: multipart field 'file'"
 )
+MSG_FIELD_TOO_LONG = Text(
+    fr="champ « {field} » trop long (maximum {limit} octets)",
+    en="field '{field}' too long (limit {limit} bytes)",
+)
 MSG_UNKNOWN_TENANT = Text(fr="organisme inconnu : {tenant}", en="unknown tenant: {tenant}")
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 _CHUNK = 256 * 1024
+MAX_FIELD_BYTES = 320  # an e-mail address is at most 254 characters
 
 
 def _tenant(request: web.Request) -> TenantConfig:
@@ -77,6 +81,18 @@ async def _read_part(part: BodyPartReader) -> bytes:
     return bytes(data)
 
 
+async def _read_field(part: BodyPartReader) -> str:
+    """A small text field, read with a cap: an e-mail or a key is never long."""
+    data = bytearray()
+    while chunk := await part.read_chunk(MAX_FIELD_BYTES + 1):
+        data.extend(chunk)
+        if len(data) > MAX_FIELD_BYTES:
+            raise web.HTTPBadRequest(
+                text=MSG_FIELD_TOO_LONG(field=part.name, limit=MAX_FIELD_BYTES)
+            )
+    return data.decode("utf-8", errors="replace").strip()
+
+
 async def _form(request: web.Request) -> tuple[str, bytes, dict[str, str]]:
     if not request.content_type.startswith("multipart/"):
         raise web.HTTPBadRequest(text=MSG_NO_FILE())
@@ -88,7 +104,7 @@ async def _form(request: web.Request) -> tuple[str, bytes, dict[str, str]]:
         if part.name == "file":
             name, data = _safe_name(part.filename), await _read_part(part)
         elif part.name in {"email", "person"}:
-            fields[part.name] = (await part.text()).strip()
+            fields[part.name] = await _read_field(part)
     if name is None or data is None:
         raise web.HTTPBadRequest(text=MSG_NO_FILE())
     for key in ("email", "person"):

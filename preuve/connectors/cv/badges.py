@@ -44,8 +44,8 @@ MSG_NO_NAME = Text(
     fr="badge sans nom (achievement.name)", en="badge without a name (achievement.name)"
 )
 MSG_BAD_HASH = Text(
-    fr="empreinte du destinataire illisible « {identity} » (attendu sha256$… ou md5$…)",
-    en="unreadable recipient hash '{identity}' (expected sha256$… or md5$…)",
+    fr="empreinte du destinataire illisible (attendu sha256$… ou md5$…, reçu {kind})",
+    en="unreadable recipient hash (expected sha256$… or md5$…, got {kind})",
 )
 
 
@@ -185,7 +185,9 @@ def recipient_matches(recipient: BadgeRecipient, email: str) -> bool:
     algorithm, sep, expected = recipient.identity.partition("$")
     algorithm = algorithm.lower()
     if not sep or algorithm not in {"sha256", "md5"} or not expected:
-        raise CvFormatError(MSG_BAD_HASH(identity=recipient.identity[:80]), code="bad_hash")
+        # The identity itself is not repeated: it may be a plain address marked as hashed.
+        kind = f"{algorithm[:12]}$…" if sep and algorithm.isalnum() else "?"
+        raise CvFormatError(MSG_BAD_HASH(kind=kind), code="bad_hash")
     salted = (address + (recipient.salt or "")).encode("utf-8")
     digest = hashlib.new(algorithm, salted, usedforsecurity=False).hexdigest()
     return hmac.compare_digest(digest, expected.strip().lower())

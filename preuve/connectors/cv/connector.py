@@ -20,8 +20,10 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import orjson
+from pydantic import ValidationError
 
 from preuve import __version__
+from preuve.config.settings import describe_validation_error
 from preuve.connectors.base import (
     Batch,
     CheckReport,
@@ -61,6 +63,7 @@ MSG_NO_MAPPING = Text(
     "e-mail will be attributed",
 )
 MSG_UNREADABLE_FILE = Text(fr="fichier illisible : {error}", en="unreadable file: {error}")
+MSG_INVALID = Text(fr="valeur refusée : {error}", en="value refused: {error}")
 MSG_GONE = Text(fr="document supprimé du dossier", en="document removed from the folder")
 MSG_REPLACED = Text(
     fr="entrée absente du document modifié", en="entry gone from the changed document"
@@ -242,13 +245,19 @@ class DocumentsStream(Stream):
                 continue  # same bytes, same mapping, same parser: nothing can have changed
             try:
                 built, file_state = self._records_for(doc, data, state)
+                records = [
+                    connector.record(p.data, source_id=p.source_id, effective_at=p.effective_at)
+                    for p in built
+                ]
             except CvFormatError as exc:
                 batch.skipped.append(SkippedItem(self.name, doc.relative, exc.reason, exc.code))
                 continue
-            batch.records.extend(
-                connector.record(p.data, source_id=p.source_id, effective_at=p.effective_at)
-                for p in built
-            )
+            except ValidationError as exc:
+                # A value the model refuses: this document is reported, the others go on.
+                reason = MSG_INVALID(error="; ".join(describe_validation_error(exc)))
+                batch.skipped.append(SkippedItem(self.name, doc.relative, reason, "invalid_value"))
+                continue
+            batch.records.extend(records)
             if previous is not None:
                 kept = set(file_state.ids)
                 batch.withdrawals.extend(

@@ -10,6 +10,9 @@ MAX_DOCUMENT_BYTES: Final = 20 * 1024 * 1024
 # PDF text extraction stops after this many pages / characters.
 MAX_PDF_PAGES: Final = 30
 MAX_PDF_TEXT_CHARS: Final = 200_000
+# Deepest nesting read from a JSON CV (Europass JSON nests about ten levels); deeper
+# documents are refused instead of exhausting the interpreter's recursion limit.
+MAX_TREE_DEPTH: Final = 100
 # An embedded Europass XML larger than this is ignored.
 MAX_ATTACHMENT_BYTES: Final = 5 * 1024 * 1024
 # Files scanned per committed batch (the cursor is saved after each batch).
@@ -37,3 +40,5 @@ FORMAT_OPEN_BADGES_2: Final = "openbadges-2.0"
 FORMAT_OPEN_BADGES_3: Final = "openbadges-3.0"
 FORMAT_PDF: Final = "pdf"
 FORMAT_PDF_EUROPASS: Final = "pdf+europass-xml"
+# Evidence kinds that hold a trainer's documented competence (listing, erasure of copies).
+TRAINER_KINDS: Final = ("trainer_cv", "trainer_qualification", "trainer_experience", "trainer_cpd")

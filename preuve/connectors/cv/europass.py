@@ -28,6 +28,7 @@ from preuve.connectors.cv.document import (
 from preuve.connectors.cv.freetext import development_from, qualification_from, read_line
 from preuve.connectors.cv.textutil import one_line, plain_lines
 from preuve.connectors.cv.tree import Node, from_json, from_xml
+from preuve.connectors.scorm.xmlsafe import parser_options
 from preuve.evidence.model import PartialDate
 from preuve.i18n import Text
 
@@ -55,19 +56,14 @@ MSG_NO_LEARNER = Text(
 _LEGACY_VERSION = re.compile(r"^V?[12](\.\d+)*$", re.IGNORECASE)
 _V3_VERSION = re.compile(r"^V?3(\.\d+)*$", re.IGNORECASE)
 
-XML_PARSER_OPTIONS: dict[str, Any] = {
-    "resolve_entities": False,
-    "no_network": True,
-    "load_dtd": False,
-    "huge_tree": False,
-    "remove_comments": True,
-    "remove_pis": True,
-}
-
 
 def parse_xml_bytes(data: bytes) -> etree._Element:
-    """Parse untrusted XML: no entities, no DTD, no network, no huge trees."""
-    parser = etree.XMLParser(**XML_PARSER_OPTIONS)
+    """Parse untrusted XML: no entities, no DTD, no network, no huge trees.
+
+    The hardened options are the ones every uploaded XML gets (one definition,
+    shared with the SCORM readers).
+    """
+    parser = etree.XMLParser(**parser_options())
     try:
         return etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:

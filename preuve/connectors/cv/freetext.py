@@ -58,6 +58,7 @@ _ORG_SPLIT = re.compile(r"\s*(?:,|\s[-–—|@]\s|\bchez\b|\bat\b|\bauprès de\b
 _EDGE = re.compile(
     r"^(?:[\s\-–—:|,;./()]|\b(?:a|au|to|de|du|from|until|depuis|since|jusqu.a|jusqu.au|et)\b)+"
 )
+_EDGE_WINDOW = 64
 _EDGE_END = re.compile(
     r"(?:[\s\-–—:|,;./(]|\b(?:a|au|to|de|du|from|until|depuis|since|jusqu.a|jusqu.au|et)\b)+$"
 )
@@ -158,13 +159,31 @@ def _date(match: re.Match[str]) -> PartialDate | None:
     return None
 
 
+def _edge_end(folded: str) -> int:
+    """Where the separators and connector words ending ``folded`` start.
+
+    ``_EDGE_END`` ends with ``$``: searched over a whole line it is tried from every
+    position, quadratic on a PDF line of dot leaders ("Formateur ........ 2019").
+    It is searched in a sliding window from the end instead: linear time.
+    """
+    hi = len(folded)
+    while hi > 0:
+        lo = max(hi - _EDGE_WINDOW, 0)
+        match = _EDGE_END.search(folded, lo, hi)
+        if match is None:
+            return hi
+        if match.start() > lo or lo == 0:
+            return match.start()
+        hi = lo  # the whole window is edge: look further back
+    return 0
+
+
 def _trim(text: str) -> str:
     """Drop separators and connector words ("à", "depuis"...) left at either end."""
     folded = _aligned_fold(text)
     start = _EDGE.match(folded)
-    end = _EDGE_END.search(folded)
     lo = start.end() if start else 0
-    hi = end.start() if end else len(text)
+    hi = _edge_end(folded)
     return text[lo:hi].strip() if lo < hi else ""
 
 

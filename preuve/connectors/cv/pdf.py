@@ -44,6 +44,22 @@ MSG_PDF_NO_TEXT = Text(
 )
 
 
+# What pypdf raises on malformed files: its own errors, and plain Python errors from
+# objects of the wrong type where the file is broken (fuzzing finds AttributeError,
+# IndexError...). One bad PDF must be refused, never fail the whole sync.
+_PDF_ERRORS = (
+    PyPdfError,
+    ValueError,
+    KeyError,
+    TypeError,
+    OSError,
+    AttributeError,
+    IndexError,
+    AssertionError,
+    RecursionError,
+)
+
+
 def _quiet_pypdf() -> None:
     # pypdf reports repairs of sloppy PDFs on its logger; they are not the admin's problem.
     logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -55,7 +71,7 @@ def _metadata_date(reader: PdfReader) -> PartialDate | None:
         if meta is None:
             return None
         value: datetime | None = meta.modification_date or meta.creation_date
-    except (PyPdfError, ValueError, TypeError):
+    except _PDF_ERRORS:
         return None
     if value is None:
         return None
@@ -64,9 +80,9 @@ def _metadata_date(reader: PdfReader) -> PartialDate | None:
 
 def _embedded_europass(reader: PdfReader) -> ParsedDocument | None:
     try:
-        attachments = reader.attachments
-    except (PyPdfError, ValueError, KeyError, TypeError):
-        return None
+        attachments = {name: list(blobs) for name, blobs in reader.attachments.items()}
+    except _PDF_ERRORS:
+        return None  # a broken attachment tree: the text layer may still be readable
     for name in sorted(attachments):
         for blob in attachments[name]:
             if len(blob) > MAX_ATTACHMENT_BYTES or b"<" not in blob[:200]:
@@ -109,7 +125,7 @@ def parse_pdf(data: bytes) -> ParsedDocument:
             updated = _metadata_date(reader)
         except CvFormatError:
             raise
-        except (PyPdfError, ValueError, KeyError, TypeError, OSError) as exc:
+        except _PDF_ERRORS as exc:
             raise CvFormatError(MSG_PDF_UNREADABLE(error=exc), code="invalid_pdf") from exc
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if not lines:

@@ -14,6 +14,15 @@ from typing import Any
 
 from lxml import etree
 
+from preuve.connectors.cv.constants import MAX_TREE_DEPTH
+from preuve.connectors.cv.document import CvFormatError
+from preuve.i18n import Text
+
+MSG_TOO_DEEP = Text(
+    fr="document imbriqué sur plus de {limit} niveaux : ce n'est pas un CV",
+    en="document nested more than {limit} levels deep: not a CV",
+)
+
 
 @dataclass(slots=True)
 class Node:
@@ -69,13 +78,16 @@ def from_xml(element: etree._Element) -> Node:
     return node
 
 
-def from_json(value: Any) -> Node:
+def from_json(value: Any, *, depth: int = 0) -> Node:
+    """A JSON value as a tree; a document nested deeper than any CV is refused."""
+    if depth > MAX_TREE_DEPTH:
+        raise CvFormatError(MSG_TOO_DEEP(limit=MAX_TREE_DEPTH), code="invalid_json")
     if isinstance(value, Mapping):
         node = Node()
         for key, item in value.items():
             name = str(key).lower()
             values = item if isinstance(item, list) else [item]
-            node.children.setdefault(name, []).extend(from_json(v) for v in values)
+            node.children.setdefault(name, []).extend(from_json(v, depth=depth + 1) for v in values)
         return node
     if value is None or isinstance(value, (list, tuple)):
         return Node()

@@ -47,7 +47,7 @@ from preuve.connectors.scorm.evidence import (
 )
 from preuve.connectors.scorm.moodle_report import read_moodle_report
 from preuve.connectors.scorm.package import read_folder_package, read_package
-from preuve.connectors.scorm.scorm_cloud import read_cloud_json, read_cloud_xml
+from preuve.connectors.scorm.scorm_cloud import check_json_size, read_cloud_json, read_cloud_xml
 from preuve.connectors.scorm.tracking import TrackedAttempt, TrackingProblem
 from preuve.constants import DEFAULT_BATCH_SIZE
 from preuve.evidence.model import AssessmentKind
@@ -167,9 +167,11 @@ def read_tracking_export(
         with path.open("rb") as stream:
             yield from read_moodle_report(stream, file=file, zone=zone, strict=strict)
     elif lowered.endswith(JSON_EXPORT_SUFFIXES):
+        check_json_size(path.stat().st_size, file)  # before the file is loaded
         yield from read_cloud_json(path.read_bytes(), file=file, zone=zone)
     elif _sniff_xml(path) == "cloud":
-        yield from read_cloud_xml(path.read_bytes(), file=file, zone=zone)
+        with path.open("rb") as stream:
+            yield from read_cloud_xml(stream, file=file, zone=zone)
     else:
         raise ScormError(file, MSG_UNKNOWN_XML(), code="unknown_format")
 

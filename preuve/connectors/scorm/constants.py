@@ -14,6 +14,7 @@ MAX_METADATA_BYTES: Final = 8 * 1024 * 1024
 MAX_JSON_EXPORT_BYTES: Final = 128 * 1024 * 1024  # JSON is loaded whole (no streaming parser)
 MAX_UPLOAD_BYTES: Final = 512 * 1024 * 1024  # web upload of one package or export
 MAX_CSV_FIELD: Final = 1024 * 1024  # one cell of a Moodle report
+MAX_CSV_LINE: Final = 16 * 1024 * 1024  # one row (interaction columns make rows wide)
 
 # --- File names and extensions ---
 MANIFEST_NAME: Final = "imsmanifest.xml"

@@ -55,12 +55,17 @@ class DateError(ValueError):
     pass
 
 
-def _fold(text: str) -> str:
-    lowered = text.lower()
-    if lowered.isascii():
-        return lowered  # the common case, without the cost of Unicode decomposition
-    decomposed = unicodedata.normalize("NFKD", lowered)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+@lru_cache(maxsize=4096)
+def fold(text: str) -> str:
+    """Lower case, no accents, one space between words (``Commencé  le`` -> ``commence le``).
+
+    How localised headers, status words and month names are compared.
+    """
+    lowered = text.strip().lower().replace("\u2019", "'")
+    if not lowered.isascii():
+        decomposed = unicodedata.normalize("NFKD", lowered)
+        lowered = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(lowered.split())
 
 
 def _aware(value: datetime, zone: tzinfo) -> datetime:
@@ -81,12 +86,15 @@ def _parse(value: str, zone: tzinfo) -> datetime | None:
     if not text or text in {"-", "—", "never", "jamais"}:
         return None
     if text.isdigit() and len(text) >= 9:
-        return datetime.fromtimestamp(int(text), tz=UTC)
+        try:
+            return datetime.fromtimestamp(int(text), tz=UTC)
+        except (ValueError, OverflowError, OSError) as exc:  # past year 9999
+            raise DateError(MSG_BAD_DATE(value=text)) from exc
     try:
         return _aware(datetime.fromisoformat(text), zone)
     except ValueError:
         pass
-    folded = _fold(text)
+    folded = fold(text)
     match = _NUMERIC.match(folded) or _TEXTUAL.search(folded)
     if match is None:
         raise DateError(MSG_BAD_DATE(value=text))

@@ -6,6 +6,13 @@ from preuve.i18n import Text
 
 MSG_WHERE = Text(fr="{file}, {where} : {message}", en="{file}, {where}: {message}")
 MSG_NO_WHERE = Text(fr="{file} : {message}", en="{file}: {message}")
+MSG_LINE = Text(fr="ligne {line}", en="line {line}")
+MSG_ROOT = Text(fr="racine du document", en="document root")
+
+
+def line_label(line: int | str) -> str:
+    """How messages name a line of a file, in the user's language."""
+    return MSG_LINE(line=line)
 
 
 class ScormError(Exception):

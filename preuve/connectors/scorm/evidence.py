@@ -16,7 +16,7 @@ from datetime import datetime
 from functools import partial
 from pathlib import Path
 
-from preuve.connectors.scorm.cmi import CompletionStatus, NormalisedAttempt
+from preuve.connectors.scorm.cmi import CompletionStatus, NormalisedAttempt, Score, SuccessStatus
 from preuve.connectors.scorm.constants import MAX_SOURCE_ID, PACKAGE_SUFFIXES
 from preuve.connectors.scorm.manifest import ScormCourse
 from preuve.connectors.scorm.tracking import TrackedAttempt
@@ -57,6 +57,7 @@ _KEY_CHARS = re.compile(r"[^\w.:-]+")
 
 VERB_ATTEMPTED = "http://adlnet.gov/expapi/verbs/attempted"
 
+_PASSED = {SuccessStatus.PASSED: True, SuccessStatus.FAILED: False}
 _COMPLETION = {
     CompletionStatus.COMPLETED: CompletionState.COMPLETED,
     CompletionStatus.INCOMPLETE: CompletionState.INCOMPLETE,
@@ -222,31 +223,22 @@ def attempt_evidence(
                 tracked.location,
             )
         )
-    score, max_score = result.score.points() if result.score is not None else (None, None)
-    if score is not None or result.passed is not None:
-        drafts.append(
-            Draft(
-                partial(
-                    Assessment,
-                    action_ref=action_ref,
-                    person_ref=person_ref,
-                    assessment_kind=assessment_kind,
-                    activity_ref=activity_ref,
-                    title=title,
-                    score=score,
-                    max_score=max_score,
-                    passed=result.passed,
-                    assessed_at=when,
-                ),
-                source_key("assessment", *base),
-                when,
-                tracked.location,
-            )
+    # One Assessment for the attempt's score, one per objective with a result.
+    scored: list[tuple[Score | None, bool | None, str | None, str]] = [
+        (result.score, result.passed, None, source_key("assessment", *base))
+    ]
+    scored.extend(
+        (
+            objective.score,
+            _PASSED.get(objective.success),
+            objective.description or objective.id,
+            source_key("objective", *base, objective.id),
         )
-    for objective in result.objectives:
-        points = objective.score.points() if objective.score is not None else (None, None)
-        passed = {"passed": True, "failed": False}.get(objective.success.value)
-        if points[0] is None and passed is None:
+        for objective in result.objectives
+    )
+    for score, passed, objective_name, key in scored:
+        points, max_points = score.points() if score is not None else (None, None)
+        if points is None and passed is None:
             continue
         drafts.append(
             Draft(
@@ -257,13 +249,13 @@ def attempt_evidence(
                     assessment_kind=assessment_kind,
                     activity_ref=activity_ref,
                     title=title,
-                    score=points[0],
-                    max_score=points[1],
+                    score=points,
+                    max_score=max_points,
                     passed=passed,
                     assessed_at=when,
-                    objective=objective.description or objective.id,
+                    objective=objective_name,
                 ),
-                source_key("objective", *base, objective.id),
+                key,
                 when,
                 tracked.location,
             )

@@ -209,9 +209,7 @@ def _attr(element: Any, name: str) -> str | None:
     return None
 
 
-def _number(
-    element: Any | None, item: str, name: str, strict: bool, warnings: list[str]
-) -> float | None:
+def _number(element: Any | None, item: str, name: str, walk: _Walk) -> float | None:
     value = text_of(element)
     if value is None:
         return None
@@ -219,11 +217,9 @@ def _number(
         return float(value.replace(",", "."))
     except ValueError as exc:
         message = MSG_BAD_NUMBER(element=name, item=item, value=value)
-        if strict:
-            raise ScormError(
-                "imsmanifest.xml", message, where=f"<item {item}>", code="bad_value"
-            ) from exc
-        warnings.append(message)
+        if walk.strict:
+            raise ScormError(walk.file, message, where=f"<item {item}>", code="bad_value") from exc
+        walk.warnings.append(message)
         return None
 
 
@@ -364,9 +360,7 @@ class _Walk:
                 scorm_type = resource.scorm_type
                 if resource.href:
                     launch = _launch_url(resource.base, resource.href, parameters)
-        mastery = _number(
-            child(node, "masteryscore"), identifier, "masteryscore", self.strict, self.warnings
-        )
+        mastery = _number(child(node, "masteryscore"), identifier, "masteryscore", self)
         threshold, by_measure, fourth = _completion_threshold(node)
         self.fourth_edition_hint |= fourth or child(node, "data") is not None
         max_time: float | None = None

@@ -11,7 +11,6 @@ import codecs
 import csv
 import io
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import tzinfo
@@ -26,9 +25,9 @@ from preuve.connectors.scorm.cmi import (
     SuccessStatus,
     lesson_status,
 )
-from preuve.connectors.scorm.constants import MAX_CSV_FIELD, VERSION_12
-from preuve.connectors.scorm.dates import DateError, parse_date
-from preuve.connectors.scorm.errors import ScormError
+from preuve.connectors.scorm.constants import MAX_CSV_FIELD, MAX_CSV_LINE, VERSION_12
+from preuve.connectors.scorm.dates import DateError, fold, parse_date
+from preuve.connectors.scorm.errors import ScormError, line_label
 from preuve.connectors.scorm.tracking import TrackedAttempt, TrackingProblem
 from preuve.i18n import Text
 
@@ -57,6 +56,11 @@ MSG_BAD_CELL = Text(
 )
 MSG_COLUMNS = Text(
     fr="{count} colonnes au lieu de {expected}", en="{count} columns instead of {expected}"
+)
+MSG_BAD_DATE_CELL = Text(fr="colonne « {column} » : {error}", en="column '{column}': {error}")
+MSG_LINE_TOO_LONG = Text(
+    fr="ligne de plus de {limit} octets : ce n'est pas un rapport SCORM Moodle",
+    en="line longer than {limit} bytes: not a Moodle SCORM report",
 )
 MSG_CSV = Text(fr="ligne illisible : {error}", en="unreadable line: {error}")
 
@@ -144,12 +148,6 @@ _SCORE = re.compile(r"^(-?\d+(?:[.,]\d+)?)\s*(?:/\s*(\d+(?:[.,]\d+)?))?\s*%?$")
 _EMPTY = {"", "-", "—"}
 
 
-@lru_cache(maxsize=4096)
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.strip().lower().replace("’", "'"))
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
-
-
 @dataclass(slots=True)
 class _Layout:
     width: int
@@ -173,7 +171,7 @@ def _layout(header: list[str], file: str) -> _Layout:
             layout.scos.append((index, raw.strip()))
     if "attempt" not in layout.roles or not ({"started", "last"} & set(layout.roles)):
         found = " | ".join(h.strip() for h in header[:8])
-        raise ScormError(file, MSG_NO_HEADER(found=found), where="ligne 1", code="bad_header")
+        raise ScormError(file, MSG_NO_HEADER(found=found), where=line_label(1), code="bad_header")
     return layout
 
 
@@ -207,26 +205,41 @@ def _sco_result(value: str) -> NormalisedAttempt | None:
     )
 
 
-def _decoded_lines(stream: BinaryIO) -> Iterator[str]:
+def _decoded_lines(stream: BinaryIO, file: str) -> Iterator[str]:
     """Lines as text: BOMs honoured, UTF-16 detected, a non-UTF-8 line read as Windows-1252.
 
-    ``stream`` must be seekable (a file on disk, a spooled upload).
+    ``stream`` must be seekable (a file on disk, a spooled upload). A line longer than
+    ``MAX_CSV_LINE`` refuses the file: it is never held whole (no newline, no end).
     """
     head = stream.read(2)
     stream.seek(0)
+    number = 0
     if head in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        yield from io.TextIOWrapper(stream, encoding="utf-16", newline="")
+        # A damaged UTF-16 file (odd length, lone surrogate) is read, not fatal: the
+        # replaced characters land in cells that are then reported as unreadable.
+        text = io.TextIOWrapper(stream, encoding="utf-16", errors="replace", newline="")
+        while chunk := text.readline(MAX_CSV_LINE + 1):
+            number += 1
+            if len(chunk) > MAX_CSV_LINE:
+                raise _line_too_long(file, number)
+            yield chunk
         return
-    first = True
-    for raw in stream:
-        line = raw
-        if first:
-            line = line.removeprefix(codecs.BOM_UTF8)
-            first = False
+    while raw := stream.readline(MAX_CSV_LINE + 1):
+        number += 1
+        if len(raw) > MAX_CSV_LINE:
+            raise _line_too_long(file, number)
+        if number == 1:
+            raw = raw.removeprefix(codecs.BOM_UTF8)
         try:
-            yield line.decode("utf-8")
+            yield raw.decode("utf-8")
         except UnicodeDecodeError:
-            yield line.decode("cp1252", errors="replace")
+            yield raw.decode("cp1252", errors="replace")
+
+
+def _line_too_long(file: str, number: int) -> ScormError:
+    return ScormError(
+        file, MSG_LINE_TOO_LONG(limit=MAX_CSV_LINE), where=line_label(number), code="too_large"
+    )
 
 
 def read_moodle_report(
@@ -234,19 +247,23 @@ def read_moodle_report(
 ) -> Iterator[TrackedAttempt | TrackingProblem]:
     """Attempts of a Moodle SCORM report, one row at a time (memory stays flat)."""
     csv.field_size_limit(MAX_CSV_FIELD)
-    lines: Iterable[str] = _decoded_lines(stream)
+    lines: Iterable[str] = _decoded_lines(stream, file)
     reader = csv.reader(lines, delimiter="\t", quotechar='"')
     try:
         header = next(reader)
     except StopIteration:
         raise ScormError(
-            file, MSG_NO_HEADER(found="(vide)"), where="ligne 1", code="empty"
+            file, MSG_NO_HEADER(found="-"), where=line_label(1), code="empty"
         ) from None
+    except csv.Error as exc:
+        where = line_label(reader.line_num or 1)
+        raise ScormError(file, MSG_CSV(error=exc), where=where, code="bad_header") from exc
     layout = _layout(header, file)
+    row_label = line_label("{}")  # rendered once per file: rows are the hot path
     identity = next((r for r in ("email", "idnumber", "username") if r in layout.roles), "")
     if not identity:
         if strict or "name" not in layout.roles:
-            raise ScormError(file, MSG_NO_IDENTITY(), where="ligne 1", code="no_identity")
+            raise ScormError(file, MSG_NO_IDENTITY(), where=line_label(1), code="no_identity")
         identity = "name"  # lenient: the full name, pseudonymised like any id
     while True:
         try:
@@ -254,11 +271,11 @@ def read_moodle_report(
         except StopIteration:
             return
         except csv.Error as exc:
-            yield TrackingProblem(f"ligne {reader.line_num}", MSG_CSV(error=exc), "bad_line")
+            yield TrackingProblem(line_label(reader.line_num), MSG_CSV(error=exc), "bad_line")
             continue
         if not any(cell.strip() for cell in row):
             continue
-        yield from _row(row, layout, identity, header, reader.line_num, zone)
+        yield from _row(row, layout, identity, header, row_label.format(reader.line_num), zone)
 
 
 def _cell(row: list[str], index: int | None) -> str:
@@ -272,11 +289,10 @@ def _row(
     layout: _Layout,
     identity: str,
     header: list[str],
-    line: int,
+    where: str,
     zone: tzinfo,
 ) -> Iterator[TrackedAttempt | TrackingProblem]:
     # Hot path (one call per row of exports of 100k+ rows): plain locals, no helpers.
-    where = f"ligne {line}"
     if len(row) != layout.width:
         yield TrackingProblem(where, MSG_COLUMNS(count=len(row), expected=layout.width))
         return
@@ -294,7 +310,8 @@ def _row(
         role = "last"
         last = parse_date(_cell(row, roles.get(role)), zone)
     except DateError as exc:
-        yield TrackingProblem(where, f"{header[roles[role]].strip()} : {exc}", "bad_date")
+        column = header[roles[role]].strip()
+        yield TrackingProblem(where, MSG_BAD_DATE_CELL(column=column, error=exc), "bad_date")
         return
     if attempt_text in _EMPTY:
         # A learner listed without any attempt ("all users" selected): not started.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import stat
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
@@ -75,6 +76,16 @@ MSG_METADATA = Text(
 MSG_METADATA_MISSING = Text(
     fr="fichier de métadonnées « {href} » absent du paquet",
     en="metadata file '{href}' missing from the package",
+)
+
+# What zipfile raises on a damaged archive (its directory or a member being inflated).
+_MEMBER_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    NotImplementedError,  # compression method or zip version not supported
+    RuntimeError,  # encrypted member
+    OSError,
 )
 
 _OTHER_FORMATS = {"cmi5.xml": "cmi5", "tincan.xml": "xAPI (tincan.xml)"}
@@ -172,8 +183,14 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, file: str, lim
             where=info.filename,
             code="too_large",
         )
-    with archive.open(info) as stream:
-        data = stream.read(limit + 1)  # never trust the declared size alone
+    try:
+        with archive.open(info) as stream:
+            data = stream.read(limit + 1)  # never trust the declared size alone
+    except _MEMBER_ERRORS as exc:
+        # A damaged archive (truncated upload, bad CRC, unknown compression) is this
+        # file's problem only: the run goes on with the others.
+        reason = MSG_NOT_ZIP(error=str(exc) or type(exc).__name__)
+        raise ScormError(file, reason, where=info.filename, code="bad_zip") from exc
     if len(data) > limit:
         raise UnsafePackageError(
             file,
@@ -217,7 +234,7 @@ def read_zip_package(path: Path, *, strict: bool = False, name: str | None = Non
         )
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except _MEMBER_ERRORS as exc:
         raise ScormError(file, MSG_NOT_ZIP(error=exc), code="bad_zip") from exc
     with archive:
         members, total = vet_zip(archive, file)

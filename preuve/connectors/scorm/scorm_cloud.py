@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -26,7 +26,7 @@ from preuve.connectors.scorm.cmi import (
 from preuve.connectors.scorm.constants import MAX_JSON_EXPORT_BYTES, VERSION_2004
 from preuve.connectors.scorm.dates import DateError, parse_date
 from preuve.connectors.scorm.durations import DurationError, parse_duration
-from preuve.connectors.scorm.errors import ScormError
+from preuve.connectors.scorm.errors import MSG_ROOT, ScormError
 from preuve.connectors.scorm.lom import child, children, text_of
 from preuve.connectors.scorm.tracking import TrackedAttempt, TrackingProblem
 from preuve.connectors.scorm.xmlsafe import iterparse, local
@@ -262,13 +262,18 @@ def _leaves(activity: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
         yield from _leaves(_dict(kid))
 
 
+def check_json_size(size: int, file: str) -> None:
+    """JSON is loaded whole (no streaming parser): refuse a file past the limit first."""
+    if size > MAX_JSON_EXPORT_BYTES:
+        raise ScormError(
+            file, MSG_TOO_BIG(size=size, limit=MAX_JSON_EXPORT_BYTES), code="too_large"
+        )
+
+
 def read_cloud_json(
     data: bytes, *, file: str, zone: tzinfo
 ) -> Iterator[TrackedAttempt | TrackingProblem]:
-    if len(data) > MAX_JSON_EXPORT_BYTES:
-        raise ScormError(
-            file, MSG_TOO_BIG(size=len(data), limit=MAX_JSON_EXPORT_BYTES), code="too_large"
-        )
+    check_json_size(len(data), file)
     try:
         document = orjson.loads(data.removeprefix(b"\xef\xbb\xbf"))
     except orjson.JSONDecodeError as exc:
@@ -280,7 +285,7 @@ def read_cloud_json(
     elif isinstance(document, dict) and "registrationCompletion" in document:
         registrations = [document]
     else:
-        raise ScormError(file, MSG_NOT_REGISTRATIONS(), where="racine", code="not_cloud")
+        raise ScormError(file, MSG_NOT_REGISTRATIONS(), where=MSG_ROOT(), code="not_cloud")
     for index, registration in enumerate(registrations):
         if not isinstance(registration, dict):
             yield TrackingProblem(f"registrations[{index}]", MSG_NOT_REGISTRATIONS())
@@ -398,9 +403,12 @@ def _xml_report(
 
 
 def read_cloud_xml(
-    data: bytes, *, file: str, zone: tzinfo
+    data: bytes | BinaryIO, *, file: str, zone: tzinfo
 ) -> Iterator[TrackedAttempt | TrackingProblem]:
-    """Registration reports, one ``registrationreport`` element at a time."""
+    """Registration reports, one ``registrationreport`` element at a time.
+
+    ``data``: bytes or a seekable binary file (read as it is parsed, never whole).
+    """
     seen_root = False
     for event, element in iterparse(data, file, events=("start", "end")):
         name = local(element.tag)
@@ -423,6 +431,12 @@ def read_cloud_xml(
         )
         yield from _xml_report(element, registration, zone)
         element.clear()
+        done = element
         if registration is not None:
             # The enclosing <registration> is done with once its report is read.
             registration.clear()
+            done = registration
+        # Drop the finished siblings too: memory stays flat however many registrations.
+        holder = done.getparent()
+        while holder is not None and done.getprevious() is not None:
+            del holder[0]

@@ -12,7 +12,7 @@ from preuve.connectors.scorm.cmi import NormalisedAttempt
 class TrackedAttempt:
     """One learner's attempt at a package (``activity_key`` None) or at one SCO."""
 
-    location: str  # "ligne 12", "registration r-1"... for messages
+    location: str  # "ligne 12" / "line 12", "registration r-1"... for messages
     export: str  # "moodle_report", "scorm_cloud"
     course_key: str | None  # the export's own course id, when it has one
     course_title: str | None

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from io import BytesIO
-from typing import Any
+from typing import Any, BinaryIO
 
 from lxml import etree
 
-from preuve.connectors.scorm.errors import ScormError, UnsafePackageError
+from preuve.connectors.scorm.errors import ScormError, UnsafePackageError, line_label
 from preuve.i18n import Text
 
 MSG_DTD = Text(
@@ -34,13 +34,17 @@ def parser_options() -> dict[str, Any]:
     }
 
 
-def _has_doctype(data: bytes) -> bool:
+_PROLOG_BYTES = 65536
+_DTD_MARKERS = tuple(
+    text.encode(encoding)
+    for text in ("<!DOCTYPE", "<!ENTITY")
+    for encoding in ("utf-8", "utf-16-le", "utf-16-be")
+)
+
+
+def _has_doctype(head: bytes) -> bool:
     # A DOCTYPE can only appear in the prolog, before the root element: look there only.
-    head = data[:65536]
-    for marker in (b"<!DOCTYPE", b"<!ENTITY", "<!DOCTYPE".encode("utf-16-le")):
-        if marker in head:
-            return True
-    return False
+    return any(marker in head for marker in _DTD_MARKERS)
 
 
 def local(tag: object) -> str:
@@ -63,12 +67,20 @@ def transcode_legacy(data: bytes) -> bytes:
 
 
 def iterparse(
-    data: bytes, file: str, *, events: tuple[str, ...] = ("end",)
+    data: bytes | BinaryIO, file: str, *, events: tuple[str, ...] = ("end",)
 ) -> Iterator[tuple[str, Any]]:
-    """Stream (event, element) pairs from bytes; refuse DTDs; name the line on errors."""
-    if _has_doctype(data):
+    """Stream (event, element) pairs from bytes or a seekable binary file.
+
+    DTDs are refused; syntax errors name the line. A file is read as it is parsed,
+    never whole (SCORM Cloud exports can be large).
+    """
+    stream: BinaryIO = BytesIO(data) if isinstance(data, bytes) else data
+    start = stream.tell()
+    head = stream.read(_PROLOG_BYTES)
+    stream.seek(start)
+    if _has_doctype(head):
         raise UnsafePackageError(file, MSG_DTD(), code="dtd_refused")
-    context = etree.iterparse(BytesIO(data), events=("start", "end"), **parser_options())
+    context = etree.iterparse(stream, events=("start", "end"), **parser_options())
     checked = False
     try:
         for event, element in context:
@@ -84,7 +96,7 @@ def iterparse(
         raise ScormError(
             file,
             MSG_SYNTAX(error=exc.msg),
-            where=f"ligne {line}" if line else None,
+            where=line_label(line) if line else None,
             code="xml_syntax",
         ) from exc
 

@@ -167,3 +167,34 @@ async def test_upload_route_stores_the_document_entries(store: Store) -> None:
 def test_source_config_accepts_the_cv_kind() -> None:
     source = SourceConfig(id="cv", kind="cv", path="/srv/cv", options={"trainers": {}})
     assert source.kind == "cv"
+
+
+async def test_upload_route_limits_the_file_and_the_fields(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from preuve.web import routes_trainers
+
+    monkeypatch.setattr(routes_trainers, "MAX_DOCUMENT_BYTES", 1000)
+    store = await open_store(f"sqlite+aiosqlite:///{tmp_path / 'web.db'}")
+    settings = Settings(tenants=[TenantConfig(id="of-test", name="OF test")])
+    try:
+        async with TestClient(TestServer(create_app(settings, store=store))) as client:
+            url = "/api/tenants/of-test/trainers/documents"
+            form = FormData()
+            form.add_field("file", b"{" + b" " * 5000 + b"}", filename="big.json")
+            too_big = await client.post(url, data=form)
+            assert too_big.status == 413
+            form = FormData()
+            form.add_field("email", "a" * 10_000 + "@exemple.fr")
+            form.add_field("file", json_resume(), filename="cv.json")
+            too_long = await client.post(url, data=form)
+            assert too_long.status == 400
+            assert "email" in await too_long.text()
+            form = FormData()
+            form.add_field("file", json_resume(), filename="cv.json")
+            form.add_field("email", "not-an-address")
+            refused = await client.post(url, data=form)
+            assert refused.status == 422  # the option is validated, the run names it
+        assert await store.evidence.count_by_kind("of-test") == {}
+    finally:
+        await store.close()

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+
 import orjson
 import pytest
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import DictionaryObject, NameObject, NumberObject
 
 from preuve.connectors.cv import (
     CvFormatError,
@@ -248,6 +252,20 @@ def test_known_published_salted_hash() -> None:
         recipient_matches(BadgeRecipient(identity="sha1$abc", hashed=True), "bob@example.org")
 
 
+def test_an_unreadable_hash_is_not_repeated_in_the_reason() -> None:
+    # Marked as hashed but holding a plain address: the run log must not get the address.
+    plain = BadgeRecipient(identity="alice.durand@exemple.fr", hashed=True)
+    with pytest.raises(CvFormatError) as info:
+        recipient_matches(plain, "bob@example.org")
+    assert info.value.code == "bad_hash"
+    assert "alice" not in info.value.reason
+    assert "exemple.fr" not in info.value.reason
+    with pytest.raises(CvFormatError) as info:
+        recipient_matches(BadgeRecipient(identity="sha1$abc", hashed=True), "bob@example.org")
+    assert "sha1$" in info.value.reason  # the algorithm found is named, not the digest
+    assert "abc" not in info.value.reason
+
+
 def test_ob3_credential_with_hashed_identifier() -> None:
     doc = parse_document(ob3_credential(EMAIL), name="badge.json")
     assert doc.format == "openbadges-3.0"
@@ -349,6 +367,24 @@ def test_pdf_with_an_unrelated_attachment_falls_back_to_text() -> None:
     assert [d.title for d in doc.developments] == ["Animer une formation"]
 
 
+def test_a_broken_attachment_tree_falls_back_to_text() -> None:
+    # pypdf raises AttributeError (not one of its own errors) on such files: found by
+    # fuzzing; it used to escape the parser and fail the whole sync.
+    data = make_pdf(
+        ["Formation continue", "05/2025 Animer une formation (7 h)"],
+        attachments={"cv.xml": europass_v3_xml()},
+    )
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
+    files = writer.root_object["/Names"]["/EmbeddedFiles"]["/Names"]
+    spec = files[1].get_object()
+    spec[NameObject("/EF")] = DictionaryObject({NameObject("/F"): NumberObject(3)})
+    out = io.BytesIO()
+    writer.write(out)
+    doc = parse_pdf(out.getvalue())
+    assert doc.format == "pdf"
+    assert [(d.title, d.hours) for d in doc.developments] == [("Animer une formation", 7.0)]
+
+
 def test_pdf_without_text_and_broken_pdf_are_refused() -> None:
     with pytest.raises(CvFormatError) as info:
         parse_pdf(blank_pdf())
@@ -381,6 +417,17 @@ def test_free_text_line_reading() -> None:
     assert since.since
     assert since.title == "Consultant RH"
     assert read_line("2019") is None
+
+
+def test_dot_leaders_are_trimmed_on_lines_of_any_length() -> None:
+    # PDF tables of contents and CV layouts write dot leaders; the end-of-line trim
+    # used to be quadratic in the line length (minutes for this line), now linear.
+    facts = read_line("Formateur Excel " + "." * 50_000 + " 2019")
+    assert facts is not None
+    assert (facts.title, [str(d) for d in facts.dates]) == ("Formateur Excel", ["2019"])
+    facts = read_line("2019 Formateur Word " + "- " * 25_000)
+    assert facts is not None
+    assert facts.title == "Formateur Word"
 
 
 def test_no_personal_field_beyond_name_and_email_is_kept() -> None:
@@ -421,3 +468,12 @@ def test_english_free_text_cv() -> None:
     )
     (cpd,) = doc.developments
     assert (str(cpd.completed), cpd.hours, cpd.provider) == ("2025-02-14", 6.0, "W3C")
+
+
+def test_a_deeply_nested_json_is_refused_not_crashing() -> None:
+    # orjson accepts 1,000 levels; reading them recursively would exhaust Python's stack.
+    deep = b'{"SkillsPassport":' + b'{"a":' * 1000 + b"1" + b"}" * 1001
+    with pytest.raises(CvFormatError) as info:
+        parse_document(deep, name="cv.json")
+    assert info.value.code == "invalid_json"
+    assert "100" in info.value.reason

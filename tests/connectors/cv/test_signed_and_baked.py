@@ -8,6 +8,7 @@ import orjson
 import pytest
 
 from preuve.connectors.cv import CvFormatError, parse_document, recipient_matches
+from preuve.connectors.cv.constants import MAX_ATTACHMENT_BYTES
 from tests.connectors.cv.builders import (
     baked_png,
     baked_svg,
@@ -69,3 +70,30 @@ def test_svg_baked_assertion_and_hosted_only() -> None:
     with pytest.raises(CvFormatError) as info:
         parse_document(baked_svg(None, verify="https://x.fr/a.json"), name="badge.svg")
     assert info.value.code == "hosted_assertion"
+
+
+def test_png_compressed_bomb_is_refused_without_inflating_it() -> None:
+    import tracemalloc
+
+    bomb = baked_png(b"{" + b" " * (64 * 1024 * 1024) + b"}", compressed=True)
+    assert len(bomb) < 200_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(CvFormatError) as info:
+            parse_document(bomb, name="bomb.png")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert info.value.code == "invalid_png"
+    assert peak < 3 * MAX_ATTACHMENT_BYTES  # inflated up to the cap, never further
+
+
+def test_svg_with_external_entity_does_not_leak_the_file() -> None:
+    evil = (
+        b'<!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/hostname">]>'
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="http://openbadges.org">'
+        b"<openbadges:assertion>&x;</openbadges:assertion></svg>"
+    )
+    with pytest.raises(CvFormatError) as info:
+        parse_document(evil, name="badge.svg")
+    assert info.value.code == "not_a_badge"  # the entity stays unexpanded: nothing is read

@@ -222,3 +222,12 @@ def test_external_metadata_loader_fills_blanks() -> None:
     assert asked == ["metadata.xml"]  # named twice, read once
     assert course.description == "Depuis metadata.xml"
     assert course.metadata_locations == ("metadata.xml",)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_trap8_dtd_refused_in_utf16_too(encoding: str) -> None:
+    text = manifest_12().replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    text = text.replace("<manifest ", '<!DOCTYPE manifest [<!ENTITY x "y">]>\n<manifest ', 1)
+    with pytest.raises(UnsafePackageError) as caught:
+        parse_manifest(text.encode(encoding))
+    assert caught.value.code == "dtd_refused"

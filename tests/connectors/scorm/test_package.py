@@ -6,6 +6,7 @@ import os
 import stat
 import tracemalloc
 import zipfile
+import zlib
 from pathlib import Path
 
 import pytest
@@ -117,14 +118,26 @@ def test_trap9_symlinked_metadata_in_folder_refused(tmp_path: Path) -> None:
     assert caught.value.code == "symlink"
 
 
-def test_trap9_too_many_members_refused_before_reading(tmp_path: Path) -> None:
+def test_trap9_too_many_members_refused_before_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from preuve.connectors.scorm import package as package_module
+
+    assert MAX_ZIP_MEMBERS >= 10_000  # real exports (3DVista) hold ~10k files
+    # A low limit keeps the test fast; the check is the same whatever the number.
+    monkeypatch.setattr(package_module, "MAX_ZIP_MEMBERS", 50)
     path = tmp_path / "many.zip"
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
         archive.writestr("imsmanifest.xml", manifest_12())
-        for n in range(MAX_ZIP_MEMBERS + 1):
+        for n in range(50):
             archive.writestr(f"f{n}", b"")
     with pytest.raises(UnsafePackageError) as caught:
         read_package(path)
+    assert caught.value.code == "too_many_members"
+    assert "51" in str(caught.value)
+    # The directory itself is checked too (an end record can under-announce).
+    with zipfile.ZipFile(path) as archive, pytest.raises(UnsafePackageError) as caught:
+        package_module.vet_zip(archive, "many.zip")
     assert caught.value.code == "too_many_members"
 
 
@@ -233,3 +246,33 @@ def test_trap9_member_count_read_from_the_end_record_first(tmp_path: Path) -> No
     with zipfile.ZipFile(tmp_path / "z64.zip", "w", allowZip64=True) as archive:
         archive.writestr("imsmanifest.xml", manifest_12())
     assert declared_member_count(tmp_path / "z64.zip") == 1
+
+
+@pytest.mark.parametrize("damage", ["crc", "deflate", "method"])
+def test_damaged_members_are_this_files_error_only(tmp_path: Path, damage: str) -> None:
+    # Truncated uploads and broken zippers: zipfile raises BadZipFile, zlib.error or
+    # NotImplementedError while inflating; each must become a located ScormError.
+    expected = {"crc": zipfile.BadZipFile, "deflate": zlib.error, "method": NotImplementedError}
+    path = tmp_path / "damaged.zip"
+    compression = zipfile.ZIP_STORED if damage == "crc" else zipfile.ZIP_DEFLATED
+    with zipfile.ZipFile(path, "w", compression=compression) as archive:
+        archive.writestr("imsmanifest.xml", manifest_12())
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("imsmanifest.xml")
+    body = info.header_offset + 30 + len(info.filename)  # local header, then the data
+    if damage == "method":
+        data[info.header_offset + 8] = 99  # compression method 99 (AES), in the local header
+        at = data.rfind(b"PK\x01\x02")
+        data[at + 10] = 99  # and in the central directory
+    else:
+        for offset in range(body + 10, body + 40):
+            data[offset] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ScormError) as caught:
+        read_package(path)
+    assert not isinstance(caught.value, UnsafePackageError)
+    assert caught.value.code == "bad_zip"
+    assert caught.value.where == "imsmanifest.xml"
+    assert isinstance(caught.value.__cause__, expected[damage])
+    assert str(caught.value).startswith("damaged.zip")

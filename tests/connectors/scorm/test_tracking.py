@@ -270,3 +270,96 @@ def test_cloud_json_odd_shapes_do_not_break_the_file() -> None:
     ]
     assert attempts[0].result.completion is CompletionStatus.COMPLETED
     assert [i.id for i in attempts[2].result.interactions] == ["q"]  # "x" carries nothing
+
+
+def test_cloud_xml_file_is_streamed_not_loaded(tmp_path: Path) -> None:
+    import tracemalloc
+
+    start, end = CLOUD_XML.index("<registration "), CLOUD_XML.index("</registrationlist>")
+    one = CLOUD_XML[start:end]
+
+    def peak(count: int) -> int:
+        body = "".join(one.replace("reg-9", f"reg-{n}") for n in range(count))
+        path = tmp_path / f"cloud{count}.xml"
+        path.write_text(CLOUD_XML[:start] + body + CLOUD_XML[end:], encoding="utf-8")
+        tracemalloc.start()
+        seen, last = 0, ""
+        for item in read_tracking_export(path, zone=PARIS):
+            assert isinstance(item, TrackedAttempt)
+            seen, last = seen + 1, item.location
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert (seen, last) == (2 * count, f"registration reg-{count - 1}")
+        return top
+
+    small, large = peak(100), peak(1000)  # 90 KB and 900 KB of XML
+    assert large < small * 3, "neither the file nor the XML tree is held whole"
+
+
+def test_json_export_too_large_is_refused_before_loading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from preuve.connectors.scorm import scorm_cloud
+
+    monkeypatch.setattr(scorm_cloud, "MAX_JSON_EXPORT_BYTES", 100)
+    path = tmp_path / "big.json"
+    path.write_bytes(orjson.dumps(CLOUD_JSON))
+    with pytest.raises(ScormError) as caught:
+        list(read_tracking_export(path, zone=PARIS))
+    assert caught.value.code == "too_large"
+    assert caught.value.file == "big.json"
+
+
+def test_locations_follow_the_user_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("preuve.i18n._language", None)  # as no CLI or app has set it
+    monkeypatch.setenv("PREUVE_LANG", "en")
+    text = MOODLE_EN + "Eve\teve@example.org\tone\t-\t-\t-\t-\t-\n"
+    problems = [p for p in _moodle(text) if isinstance(p, TrackingProblem)]
+    assert [p.location for p in problems] == ["line 5"]
+    with pytest.raises(ScormError) as caught:
+        _moodle("a,b,c\n1,2,3\n")
+    assert caught.value.where == "line 1"
+    assert str(caught.value).startswith("rapport.txt, line 1: ")
+
+
+def test_a_line_without_end_refuses_the_file_without_being_held(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from preuve.connectors.scorm import moodle_report
+
+    monkeypatch.setattr(moodle_report, "MAX_CSV_LINE", 200)
+    lines = MOODLE_EN.splitlines(keepends=True)
+    text = "".join(lines[:3]) + "x" * 1000  # a third line that never ends
+    items: list[TrackedAttempt | TrackingProblem] = []
+    with pytest.raises(ScormError) as caught:
+        items.extend(read_moodle_report(BytesIO(text.encode()), file="r.txt", zone=PARIS))
+    assert (caught.value.code, caught.value.where) == ("too_large", "ligne 4")
+    assert _attempts(items)  # the rows before it were read
+    with pytest.raises(ScormError) as caught:  # the same in a UTF-16 export
+        list(read_moodle_report(BytesIO(text.encode("utf-16")), file="r.txt", zone=PARIS))
+    assert caught.value.where == "ligne 4"
+
+
+def test_damaged_reports_are_refused_or_read_never_crash() -> None:
+    # Found by fuzzing: both used to escape as UnicodeDecodeError / csv.Error.
+    truncated = MOODLE_FR.encode("utf-16")[:-1]  # odd number of bytes: the last one is cut
+    items = _moodle(truncated)
+    problems = [i for i in items if isinstance(i, TrackingProblem)]
+    assert [(p.location, "Quiz final" in p.message) for p in problems] == [("ligne 3", True)]
+    assert {a.email for a in _attempts(items)} == {"alice@example.org", "bob@example.org"}
+    with pytest.raises(ScormError) as caught:
+        _moodle('"Name\r\tEmail address\tAttempt\n')  # a lone CR inside an unquoted header
+    assert (caught.value.code, caught.value.where) == ("bad_header", "ligne 1")
+
+
+def test_epoch_dates_out_of_range_are_located_problems() -> None:
+    text = MOODLE_EN + "Dan\tdan@example.org\t1\t99999999999999999999\t-\t-\t-\t-\n"
+    problems = [p for p in _moodle(text) if isinstance(p, TrackingProblem)]
+    assert [(p.location, p.code) for p in problems] == [("ligne 5", "bad_date")]
+    assert "Started on" in problems[0].message
+    registration = {**CLOUD_JSON["registrations"][0], "lastAccessDate": "999999999999"}
+    attempts = _attempts(
+        list(read_cloud_json(orjson.dumps(registration), file="c.json", zone=PARIS))
+    )
+    assert attempts
+    assert attempts[0].last_at is None  # unreadable: left out, the attempt kept
