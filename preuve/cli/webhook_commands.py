@@ -41,6 +41,7 @@ from preuve.webhooks.endpoints import (
     rotate_secret,
 )
 from preuve.webhooks.history import delivery_log, message_counts
+from preuve.webhooks.inbound import purge_inbound
 from preuve.webhooks.ssrf import UnsafeUrlError
 
 T = TypeVar("T")
@@ -58,8 +59,9 @@ MSG_DISABLED = Text(fr="Point d'accès {id} désactivé.", en="Endpoint {id} dis
 MSG_REMOVED = Text(fr="Point d'accès {id} supprimé.", en="Endpoint {id} removed.")
 MSG_REPLAYED = Text(fr="{count} message(s) à renvoyer.", en="{count} message(s) to send again.")
 MSG_PURGED = Text(
-    fr="{count} message(s) livrés ou en échec supprimés.",
-    en="{count} delivered or failed message(s) deleted.",
+    fr="{count} message(s) livrés ou en échec supprimés, "
+    "{inbound} événement(s) entrant(s) traités.",
+    en="{count} delivered or failed message(s) deleted, {inbound} handled inbound event(s).",
 )
 MSG_BAD_WHEN = Text(
     fr="date invalide : {value} (ISO 8601, ou durée comme 30m, 12h, 7d)",
@@ -287,15 +289,20 @@ def replay_command(
 @click.option("--older-than", required=True, help="A duration (30d) or an ISO 8601 date-time.")
 @pass_state
 def purge_command(state: CliState, tenant_id: str | None, older_than: str) -> None:
-    """Delete delivered and failed messages, and their delivery log, older than a date."""
+    """Delete delivered and failed messages (with their log) and handled inbound events."""
     tenant = state.tenant(tenant_id).id if tenant_id else None
     before = parse_when(older_than, state)
     assert before is not None
-    count = _with_store(state, lambda s: purge(s, before=before, tenant=tenant))
+
+    async def _work(store: Store) -> tuple[int, int]:
+        messages = await purge(store, before=before, tenant=tenant)
+        return messages, await purge_inbound(store, before=before, tenant=tenant)
+
+    count, inbound = _with_store(state, _work)
     if state.json_output:
-        state.emit_json({"purged": count})
+        state.emit_json({"purged": count, "purged_inbound": inbound})
     else:
-        state.console.print(MSG_PURGED(count=count))
+        state.console.print(MSG_PURGED(count=count, inbound=inbound))
 
 
 @webhooks_group.command("log")

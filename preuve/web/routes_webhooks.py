@@ -28,6 +28,7 @@ from preuve.webhooks.endpoints import (
 from preuve.webhooks.history import delivery_log, message_counts
 from preuve.webhooks.inbound import (
     MAX_INBOUND_BYTES,
+    MSG_TOO_LARGE,
     InboundError,
     SyncTriggerHolder,
     TriggerSync,
@@ -37,6 +38,8 @@ from preuve.webhooks.ssrf import AllowList, UnsafeUrlError
 
 SYNC_TRIGGER_KEY = web.AppKey("webhooks_sync_trigger", SyncTriggerHolder)
 MAX_LOG_LIMIT = 1000
+MAX_GRACE_HOURS = 24 * 30
+INBOUND_READ_CHUNK = 16 * 1024
 
 
 def set_sync_trigger(app: web.Application, trigger: TriggerSync | None) -> None:
@@ -136,7 +139,10 @@ async def _endpoint_action(request: web.Request, action: str) -> web.Response:
             return web.json_response(endpoint.as_json())
         if action == "rotate":
             body = await _json(request)
-            grace = timedelta(hours=float(body.get("grace_hours", 24)))
+            hours = float(body.get("grace_hours", 24))
+            if not 0 <= hours <= MAX_GRACE_HOURS:
+                return _error(400, f"grace_hours: between 0 and {MAX_GRACE_HOURS}")
+            grace = timedelta(hours=hours)
             secret = await rotate_secret(store, endpoint_id, tenant=tenant, grace=grace)
             return web.json_response({"id": endpoint_id, "secret": secret})
         if action == "delete":
@@ -144,7 +150,9 @@ async def _endpoint_action(request: web.Request, action: str) -> web.Response:
             return web.json_response({"id": endpoint_id, "deleted": True})
         # deliveries
         await get_endpoint(store, endpoint_id, tenant)
-        limit = min(int(request.query.get("limit", "50")), MAX_LOG_LIMIT)
+        limit = int(request.query.get("limit", "50"))
+        if not 1 <= limit <= MAX_LOG_LIMIT:
+            return _error(400, f"limit: between 1 and {MAX_LOG_LIMIT}")
         attempts = await delivery_log(
             store,
             endpoint_id,
@@ -201,18 +209,33 @@ async def replay_messages(request: web.Request) -> web.Response:
     return web.json_response({"replayed": count})
 
 
+async def _read_limited(request: web.Request, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it is larger than ``limit`` (chunked too)."""
+    if request.content_length is not None and request.content_length > limit:
+        return None
+    body = bytearray()
+    # read(n) returns what has arrived so far, not n bytes: read until the end.
+    async for chunk in request.content.iter_chunked(INBOUND_READ_CHUNK):
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
+
+
 async def inbound_event(request: web.Request) -> web.Response:
-    """LMS events, signed with the tenant's inbound secret (Standard Webhooks)."""
-    tenant = _tenant(request)
-    if request.content_length is not None and request.content_length > MAX_INBOUND_BYTES:
-        return _error(413, "event too large")
-    body = await request.content.read(MAX_INBOUND_BYTES + 1)
+    """LMS events, signed with the tenant's inbound secret (Standard Webhooks).
+
+    No tenant lookup here: an unknown tenant gets the answer of a bad signature.
+    """
+    body = await _read_limited(request, MAX_INBOUND_BYTES)
+    if body is None:
+        return _error(413, MSG_TOO_LARGE())
     holder = request.app.get(SYNC_TRIGGER_KEY)
     try:
         result = await receive(
             request.app[STORE_KEY],
             request.app[SETTINGS_KEY],
-            tenant,
+            request.match_info["tenant"],
             request.headers,
             body,
             trigger=holder.trigger if holder else None,

@@ -33,7 +33,7 @@ from preuve.i18n import Text
 from preuve.store import Store
 from preuve.sync.metrics import WEBHOOK_DELIVERIES, WEBHOOK_DELIVERY_DURATION
 from preuve.webhooks.endpoints import active_secrets
-from preuve.webhooks.outbox import DELIVERED, FAILED, PENDING, enqueue_in, wakeup_event
+from preuve.webhooks.outbox import enqueue_in, wakeup_event
 from preuve.webhooks.policy import USER_AGENT, DeliveryPolicy
 from preuve.webhooks.signing import signed_headers
 from preuve.webhooks.ssrf import (
@@ -43,7 +43,14 @@ from preuve.webhooks.ssrf import (
     UnsafeUrlError,
     precheck_url,
 )
-from preuve.webhooks.tables import webhook_attempt, webhook_endpoint, webhook_message
+from preuve.webhooks.tables import (
+    DELIVERED,
+    FAILED,
+    PENDING,
+    webhook_attempt,
+    webhook_endpoint,
+    webhook_message,
+)
 
 log = logging.getLogger(__name__)
 
@@ -117,10 +124,15 @@ class GuardedConnector(aiohttp.TCPConnector):
 
 @asynccontextmanager
 async def open_session(
-    allow: AllowList, policy: DeliveryPolicy
+    allow: AllowList, policy: DeliveryPolicy, *, rounds: int = 1
 ) -> AsyncIterator[aiohttp.ClientSession]:
-    """A client session for deliveries: guarded DNS, no proxies from the environment."""
-    connector = GuardedConnector(allow, limit=policy.concurrency)
+    """A client session for deliveries: guarded DNS, no proxies from the environment.
+
+    ``rounds`` is how many rounds share it: each may have ``concurrency`` requests
+    open, so none waits for a connection the others hold (the wait would count
+    against the request's timeout).
+    """
+    connector = GuardedConnector(allow, limit=policy.concurrency * max(1, rounds))
     async with aiohttp.ClientSession(connector=connector, trust_env=False) as session:
         yield session
 
@@ -382,18 +394,20 @@ async def record(
         await conn.execute(set_state, message_rows)
         for endpoint_id, items in by_endpoint.items():
             tenant = items[0].message.tenant
+            # A 410 wins even if another request of the round succeeded before it:
+            # the receiver has said it wants nothing more.
+            if any(i.outcome == GONE for i in items):
+                if await _disable(
+                    conn, endpoint_id, tenant, REASON_GONE, MSG_DISABLED_GONE(), now, public_url
+                ):
+                    report.disabled_endpoints.append(endpoint_id)
+                continue
             if any(i.outcome == SUCCESS for i in items):
                 await conn.execute(
                     update(e)
                     .where(e.c.id == endpoint_id, e.c.failing_since.is_not(None))
                     .values(failing_since=None)
                 )
-                continue
-            if any(i.outcome == GONE for i in items):
-                if await _disable(
-                    conn, endpoint_id, tenant, REASON_GONE, MSG_DISABLED_GONE(), now, public_url
-                ):
-                    report.disabled_endpoints.append(endpoint_id)
                 continue
             first = min(i.started_at for i in items)
             await conn.execute(
@@ -507,7 +521,8 @@ async def run_dispatcher(
             for waiter in waiters:
                 waiter.cancel()
 
-    async with open_session(allow, policy) as session, asyncio.TaskGroup() as group:
-        for _ in range(max(1, workers)):
+    workers = max(1, workers)
+    async with open_session(allow, policy, rounds=workers) as session, asyncio.TaskGroup() as group:
+        for _ in range(workers):
             group.create_task(_loop(session))
     return total

@@ -16,7 +16,7 @@ from preuve.i18n import Text
 from preuve.store import Store
 from preuve.webhooks.signing import generate_secret, secret_key
 from preuve.webhooks.ssrf import AllowList, validate_url
-from preuve.webhooks.tables import webhook_attempt, webhook_endpoint, webhook_message
+from preuve.webhooks.tables import PENDING, webhook_attempt, webhook_endpoint, webhook_message
 
 # How long the previous secret stays valid after a rotation, so receivers can
 # switch to the new one without losing messages.
@@ -175,34 +175,40 @@ async def get_endpoint(store: Store, endpoint_id: str, tenant: str | None = None
         return await _get(conn, endpoint_id, tenant)
 
 
-async def enable_endpoint(
-    store: Store, endpoint_id: str, *, tenant: str | None = None, now: datetime | None = None
+async def _set_enabled(
+    store: Store,
+    endpoint_id: str,
+    tenant: str | None,
+    moment: datetime,
+    values: dict[str, Any],
 ) -> Endpoint:
-    """Enable again: the messages held meanwhile become due at once."""
-    moment = now or datetime.now(UTC)
     async with store.engine.begin() as conn:
         await _get(conn, endpoint_id, tenant)
         await conn.execute(
             update(webhook_endpoint)
             .where(webhook_endpoint.c.id == endpoint_id)
-            .values(
-                enabled=True,
-                disabled_reason=None,
-                disabled_at=None,
-                failing_since=None,
-                updated_at=moment,
-            )
+            .values(**values, updated_at=moment)
         )
-        await conn.execute(
-            update(webhook_message)
-            .where(
-                webhook_message.c.endpoint_id == endpoint_id,
-                webhook_message.c.status == "pending",
-                webhook_message.c.next_attempt_at > moment,
+        if values["enabled"]:
+            # Held messages whose next attempt was pushed far out go now.
+            await conn.execute(
+                update(webhook_message)
+                .where(
+                    webhook_message.c.endpoint_id == endpoint_id,
+                    webhook_message.c.status == PENDING,
+                    webhook_message.c.next_attempt_at > moment,
+                )
+                .values(next_attempt_at=moment)
             )
-            .values(next_attempt_at=moment)
-        )
     return await get_endpoint(store, endpoint_id)
+
+
+async def enable_endpoint(
+    store: Store, endpoint_id: str, *, tenant: str | None = None, now: datetime | None = None
+) -> Endpoint:
+    """Enable again: the messages held meanwhile become due at once."""
+    values = {"enabled": True, "disabled_reason": None, "disabled_at": None, "failing_since": None}
+    return await _set_enabled(store, endpoint_id, tenant, now or datetime.now(UTC), values)
 
 
 async def disable_endpoint(
@@ -215,14 +221,8 @@ async def disable_endpoint(
 ) -> Endpoint:
     """Disable by hand: messages are kept (pending) and sent once enabled again."""
     moment = now or datetime.now(UTC)
-    async with store.engine.begin() as conn:
-        await _get(conn, endpoint_id, tenant)
-        await conn.execute(
-            update(webhook_endpoint)
-            .where(webhook_endpoint.c.id == endpoint_id)
-            .values(enabled=False, disabled_reason=reason, disabled_at=moment, updated_at=moment)
-        )
-    return await get_endpoint(store, endpoint_id)
+    values = {"enabled": False, "disabled_reason": reason, "disabled_at": moment}
+    return await _set_enabled(store, endpoint_id, tenant, moment, values)
 
 
 async def rotate_secret(

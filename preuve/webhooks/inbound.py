@@ -13,39 +13,34 @@ import logging
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import and_, delete, or_, select, update
 
 from preuve.config.settings import KEY_PATTERN, Settings
 from preuve.i18n import Text
 from preuve.store import Store
-from preuve.webhooks.signing import SignatureError, verify
-from preuve.webhooks.tables import webhook_inbound
+from preuve.webhooks.signing import SignatureError, secret_key, verify
+from preuve.webhooks.tables import insert_once, webhook_inbound
 
 log = logging.getLogger(__name__)
 
 MAX_INBOUND_BYTES: Final = 64 * 1024
+MAX_EVENT_ID_CHARS: Final = 128  # the webhook_inbound.event_id column
 RECEIVED: Final = "received"
 QUEUED: Final = "queued"
 RECORDED: Final = "recorded"
+# A row still ``received`` this long after arrival belongs to a process that died
+# between recording the event and queueing its sync: it is drained like a
+# ``recorded`` one, so the event is not lost (its redelivery is a duplicate).
+STALE_RECEIVED: Final = timedelta(minutes=5)
 
 # (tenant, source or None, scope such as {"course_id": "42"}) -> queue the sync.
 TriggerSync = Callable[[str, str | None, dict[str, Any]], Awaitable[None]]
 
-MSG_NOT_CONFIGURED = Text(
-    fr="aucun secret d'événements entrants pour l'organisme {tenant} (webhooks.inbound_secret_env)",
-    en="no inbound event secret for tenant {tenant} (webhooks.inbound_secret_env)",
-)
-MSG_BAD_SECRET = Text(
-    fr="le secret d'événements entrants de l'organisme {tenant} est invalide (whsec_...)",
-    en="the inbound event secret of tenant {tenant} is invalid (whsec_...)",
-)
 MSG_BAD_SIGNATURE = Text(fr="signature refusée : {reason}", en="signature refused: {reason}")
 MSG_BAD_BODY = Text(fr="événement invalide : {problems}", en="invalid event: {problems}")
 MSG_UNKNOWN_SOURCE = Text(
@@ -112,15 +107,24 @@ class SyncTriggerHolder:
 
 
 def inbound_secrets(settings: Settings, tenant: str) -> list[str]:
-    """The tenant's inbound secrets (space separated in the variable, for rotation)."""
+    """The tenant's valid inbound secrets (space separated in the variable, for rotation).
+
+    Invalid ones are logged (by position, never by value) and left out.
+    """
+    if tenant not in {t.id for t in settings.tenants}:
+        return []
     env = settings.webhooks.inbound_secret_env.get(tenant)
-    value = os.environ.get(env, "") if env else ""
-    return value.split()
-
-
-def _insert(store: Store) -> Any:
-    insert = pg_insert if store.engine.dialect.name == "postgresql" else sqlite_insert
-    return insert(webhook_inbound).on_conflict_do_nothing(index_elements=["tenant", "event_id"])
+    valid = []
+    for position, secret in enumerate((os.environ.get(env, "") if env else "").split(), 1):
+        try:
+            secret_key(secret)
+        except ValueError as exc:
+            log.error(
+                "inbound secret %d of tenant %s (%s) is invalid: %s", position, tenant, env, exc
+            )
+            continue
+        valid.append(secret)
+    return valid
 
 
 async def receive(
@@ -133,14 +137,20 @@ async def receive(
     trigger: TriggerSync | None,
     now: datetime | None = None,
 ) -> InboundResult:
-    """Verify, de-duplicate, record and trigger; InboundError says what to answer."""
-    secrets = inbound_secrets(settings, tenant)
-    if not secrets:
-        raise InboundError(403, MSG_NOT_CONFIGURED(tenant=tenant))
+    """Verify, de-duplicate, record and trigger; InboundError says what to answer.
+
+    An unknown tenant, or one without a valid inbound secret, is answered exactly
+    like a wrong signature: the endpoint does not tell who exists or is set up.
+    """
     if len(body) > MAX_INBOUND_BYTES:
         raise InboundError(413, MSG_TOO_LARGE())
+    secrets = inbound_secrets(settings, tenant)
+    if not secrets:
+        log.warning("inbound event for %r refused: unknown tenant or no secret", tenant[:64])
     moment = now or datetime.now(UTC)
     try:
+        # With no secret this still checks the headers and the timestamp first,
+        # then fails as "no matching signature", like a wrong secret would.
         event_id, _ = verify(
             headers,
             body,
@@ -150,11 +160,9 @@ async def receive(
         )
     except SignatureError as exc:
         raise InboundError(401, MSG_BAD_SIGNATURE(reason=exc)) from exc
-    except ValueError as exc:
-        # The configured secret is not a whsec_ secret: the admin's to fix.
-        env = settings.webhooks.inbound_secret_env.get(tenant)
-        log.error("inbound secret of tenant %s (variable %s) is invalid: %s", tenant, env, exc)
-        raise InboundError(500, MSG_BAD_SECRET(tenant=tenant)) from exc
+    if len(event_id) > MAX_EVENT_ID_CHARS:
+        problem = f"webhook-id: {MAX_EVENT_ID_CHARS} characters at most"
+        raise InboundError(400, MSG_BAD_BODY(problems=problem))
     try:
         event = InboundEvent.model_validate(orjson.loads(body))
     except (orjson.JSONDecodeError, ValidationError) as exc:
@@ -175,7 +183,7 @@ async def receive(
     async with store.engine.begin() as conn:
         inserted = (
             await conn.execute(
-                _insert(store)
+                insert_once(store.engine.dialect.name, webhook_inbound, ["tenant", "event_id"])
                 .values(
                     tenant=tenant,
                     event_id=event_id,
@@ -211,11 +219,26 @@ async def receive(
     return InboundResult(event_id, status, source, scope)
 
 
-async def recorded_inbound(store: Store, *, limit: int = 100) -> list[dict[str, Any]]:
-    """Events recorded while no trigger was set, oldest first (for the sync to drain)."""
+def _waiting(now: datetime) -> Any:
+    return or_(
+        webhook_inbound.c.status == RECORDED,
+        and_(
+            webhook_inbound.c.status == RECEIVED,
+            webhook_inbound.c.received_at < now - STALE_RECEIVED,
+        ),
+    )
+
+
+async def recorded_inbound(
+    store: Store, *, limit: int = 100, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Events recorded while no trigger was set, oldest first (for the sync to drain).
+
+    Also those a crash left ``received`` for longer than ``STALE_RECEIVED``.
+    """
     query = (
         select(webhook_inbound)
-        .where(webhook_inbound.c.status == RECORDED)
+        .where(_waiting(now or datetime.now(UTC)))
         .order_by(webhook_inbound.c.id)
         .limit(limit)
     )
@@ -236,13 +259,31 @@ async def recorded_inbound(store: Store, *, limit: int = 100) -> list[dict[str, 
 
 
 async def mark_inbound_queued(store: Store, ids: list[int]) -> int:
-    """Mark recorded events as queued once their sync is queued; returns how many."""
+    """Mark drained events (see ``recorded_inbound``) as queued; returns how many."""
     if not ids:
         return 0
     async with store.engine.begin() as conn:
         result = await conn.execute(
             update(webhook_inbound)
-            .where(webhook_inbound.c.id.in_(ids), webhook_inbound.c.status == RECORDED)
+            .where(
+                webhook_inbound.c.id.in_(ids),
+                webhook_inbound.c.status.in_([RECORDED, RECEIVED]),
+            )
             .values(status=QUEUED)
         )
+    return int(result.rowcount or 0)
+
+
+async def purge_inbound(store: Store, *, before: datetime, tenant: str | None = None) -> int:
+    """Forget queued inbound events received before ``before``; returns how many.
+
+    The ids are kept to recognise redeliveries, which the timestamp tolerance
+    refuses anyway once they are older than a few minutes. Events not queued yet
+    are kept: the sync still owes them.
+    """
+    conditions = [webhook_inbound.c.status == QUEUED, webhook_inbound.c.received_at < before]
+    if tenant is not None:
+        conditions.append(webhook_inbound.c.tenant == tenant)
+    async with store.engine.begin() as conn:
+        result = await conn.execute(delete(webhook_inbound).where(and_(*conditions)))
     return int(result.rowcount or 0)

@@ -14,21 +14,23 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import and_, delete, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from preuve.events import ENDPOINT_DISABLED, Event
 from preuve.store import Store
 from preuve.webhooks.endpoints import Endpoint, endpoint_from_row
 from preuve.webhooks.payload import build_body
-from preuve.webhooks.tables import webhook_attempt, webhook_endpoint, webhook_message
+from preuve.webhooks.tables import (
+    DELIVERED,
+    FAILED,
+    PENDING,
+    insert_once,
+    webhook_attempt,
+    webhook_endpoint,
+    webhook_message,
+)
 
 INSERT_CHUNK: Final = 500
-
-PENDING: Final = "pending"
-DELIVERED: Final = "delivered"
-FAILED: Final = "failed"
 
 # Dispatchers in this process wait on these to start at once when something is
 # enqueued; dispatchers elsewhere find the messages on their next poll.
@@ -46,12 +48,6 @@ def _wake(engine: AsyncEngine) -> None:
     event = _wakeups.get(engine)
     if event is not None:
         event.set()
-
-
-def _insert(conn: AsyncConnection) -> Any:
-    dialect = conn.dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return insert(webhook_message).on_conflict_do_nothing(index_elements=["endpoint_id", "msg_id"])
 
 
 async def _endpoints(conn: AsyncConnection, tenants: set[str]) -> dict[str, list[Endpoint]]:
@@ -106,7 +102,9 @@ async def enqueue_in(
             for endpoint in recipients
         )
     stored = 0
-    statement = _insert(conn).returning(webhook_message.c.id)
+    statement = insert_once(
+        conn.dialect.name, webhook_message, ["endpoint_id", "msg_id"]
+    ).returning(webhook_message.c.id)
     for start in range(0, len(rows), INSERT_CHUNK):
         # ON CONFLICT DO NOTHING: enqueuing the same event twice stores it once.
         result = await conn.execute(statement, rows[start : start + INSERT_CHUNK])

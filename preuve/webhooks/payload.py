@@ -51,6 +51,9 @@ ALLOWED_KEYS: Final = frozenset(
     }
 )
 _SCALARS = (str, int, float, bool, type(None))
+# Free text (a sync error's reason) is cut here: a notification says what went
+# wrong, it does not carry a dump of the record that caused it.
+MAX_TEXT_CHARS: Final = 500
 
 # Dashboard paths, relative to settings.web.public_url.
 TENANT_PATH: Final = "/tenants/{tenant}"
@@ -93,7 +96,8 @@ def build_body(event: Event, public_url: str | None = None) -> bytes:
     dropped = []
     for key, value in event.data.items():
         if key in ALLOWED_KEYS and _thin(value):
-            data[key] = value
+            long_text = isinstance(value, str) and len(value) > MAX_TEXT_CHARS
+            data[key] = value[: MAX_TEXT_CHARS - 1] + "…" if long_text else value
         else:
             dropped.append(key)
     if dropped:

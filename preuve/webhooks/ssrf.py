@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import re
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,13 @@ BLOCKED_HOSTNAMES: Final = frozenset(
 )
 BLOCKED_SUFFIXES: Final = (".localhost", ".internal", ".local")
 ALLOWED_SCHEMES: Final = frozenset({"http", "https"})
+# IPv6 prefixes that carry an IPv4 address a gateway will connect to: NAT64
+# (64:ff9b::/96) and 6to4 (2002::/16, read with ``sixtofour``).
+NAT64_PREFIX: Final = ipaddress.ip_network("64:ff9b::/96")
+# Hosts made only of digits, hex letters, "x" and dots may be an IPv4 address in
+# the forms inet_aton accepts (2130706433, 0177.0.0.1, 0x7f.1, 127.1): resolvers
+# and HTTP clients read them as addresses, so the guard must too.
+_NUMERIC_HOST: Final = re.compile(r"^[0-9a-fx.]+$", re.IGNORECASE)
 
 MSG_BAD_SCHEME = Text(
     fr="l'URL doit commencer par https:// ou http:// : {url}",
@@ -87,10 +95,25 @@ class AllowList:
         return host.lower().rstrip(".") in self.hosts
 
 
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a translating gateway would reach for this IPv6 address."""
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in NAT64_PREFIX:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if address.teredo is not None:
+        return address.teredo[1]
+    return None
+
+
 def address_kind(address: IPAddress) -> str | None:
     """Why an address is refused (None: a public address)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return address_kind(address.ipv4_mapped)
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return address_kind(address.ipv4_mapped)
+        embedded = _embedded_ipv4(address)
+        if embedded is not None and (kind := address_kind(embedded)) is not None:
+            return kind
     checks = (
         ("loopback", address.is_loopback),
         ("link-local", address.is_link_local),  # includes 169.254.169.254 (metadata)
@@ -115,10 +138,18 @@ def check_address(host: str, address: IPAddress, allow: AllowList) -> None:
         raise UnsafeUrlError(MSG_BLOCKED_ADDRESS(kind=kind, host=host, address=address))
 
 
-def _literal(host: str) -> IPAddress | None:
+def literal_address(host: str) -> IPAddress | None:
+    """The address a host stands for without DNS: IPv6, IPv4 in any inet_aton form."""
+    text = host.strip("[]").rstrip(".")
     try:
-        return ipaddress.ip_address(host.strip("[]"))
+        return ipaddress.ip_address(text)
     except ValueError:
+        pass
+    if not _NUMERIC_HOST.match(text):
+        return None
+    try:
+        return ipaddress.IPv4Address(socket.inet_aton(text))
+    except OSError:
         return None
 
 
@@ -132,7 +163,7 @@ def precheck_url(url: str, allow: AllowList) -> URL:
         raise UnsafeUrlError(MSG_NO_HOST(url=url))
     if parsed.user is not None or parsed.password is not None:
         raise UnsafeUrlError(MSG_USERINFO())
-    literal = _literal(host)
+    literal = literal_address(host)
     if literal is not None:
         check_address(host, literal, allow)
         return parsed
@@ -155,7 +186,7 @@ async def validate_url(url: str, allow: AllowList) -> str:
     """The save-time check: the URL and every address its host resolves to."""
     parsed = precheck_url(url, allow)
     host = parsed.raw_host or ""
-    if _literal(host) is None:
+    if literal_address(host) is None:
         loop = asyncio.get_running_loop()
         try:
             infos = await loop.getaddrinfo(host, parsed.port or 443, type=socket.SOCK_STREAM)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Final
+
 from sqlalchemy import (
     Boolean,
     Column,
@@ -13,8 +15,16 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from preuve.store.schema import BigId, UtcDateTime, json_column, metadata
+
+# Message statuses: pending (owed, retried or held while its endpoint is
+# disabled), delivered (a 2xx answer), failed (the schedule ran out; replayable).
+PENDING: Final = "pending"
+DELIVERED: Final = "delivered"
+FAILED: Final = "failed"
 
 # One subscription of a tenant: a URL, the event types it wants (empty: all), its
 # signing secrets (several during a rotation) and whether it is enabled.
@@ -100,3 +110,9 @@ webhook_inbound = Table(
     Column("received_at", UtcDateTime(), nullable=False),
     UniqueConstraint("tenant", "event_id", name="uq_webhook_inbound_tenant_event"),
 )
+
+
+def insert_once(dialect: str, table: Table, unique: list[str]) -> Any:
+    """INSERT that skips rows already there (same ``unique`` columns): safe to repeat."""
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing(index_elements=unique)

@@ -22,6 +22,11 @@ TENANT = "of-test"
 # tests allow it explicitly (and one test proves it is refused without this).
 LOOPBACK = AllowList.parse(["127.0.0.0/8"])
 
+# For tests whose subject does not depend on the database (HTTP behaviour, checks
+# made before anything is written): SQLite only. Whatever the store decides
+# (claims, leases, conflicts, time columns) still runs on both databases.
+sqlite_only = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+
 
 def fast_policy(**overrides: object) -> DeliveryPolicy:
     """The real schedule's shape, in tenths of a second."""

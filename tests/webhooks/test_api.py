@@ -14,7 +14,7 @@ from preuve.store import Store
 from preuve.testing.webhook_receiver import WebhookReceiver
 from preuve.web.app import create_app
 from preuve.webhooks import enqueue
-from tests.webhooks.conftest import TENANT, deliver_until, events, fast_policy
+from tests.webhooks.conftest import TENANT, deliver_until, events, fast_policy, sqlite_only
 
 BASE = f"/api/tenants/{TENANT}/webhooks"
 
@@ -84,6 +84,7 @@ async def test_endpoint_lifecycle_and_delivery_log(
     assert (await client.get(f"{BASE}/endpoints/{endpoint_id}")).status == 404
 
 
+@sqlite_only
 async def test_api_refuses_what_it_must(client: TestClient[Any, Any]) -> None:
     metadata = await client.post(
         f"{BASE}/endpoints", json={"url": "http://169.254.169.254/latest/meta-data/"}
@@ -98,9 +99,18 @@ async def test_api_refuses_what_it_must(client: TestClient[Any, Any]) -> None:
     assert (await client.post(f"{BASE}/replay", json={})).status == 400
     assert (await client.post(f"{BASE}/replay", json={"since": "last week"})).status == 400
     assert (await client.post(f"{BASE}/endpoints/ep_none/enable")).status == 404
+    created = await client.post(f"{BASE}/endpoints", json={"url": "http://127.0.0.1:9/x"})
+    endpoint_id = (await created.json())["id"]
+    for limit in ("0", "-1", "1001", "many"):
+        log = await client.get(f"{BASE}/endpoints/{endpoint_id}/deliveries?limit={limit}")
+        assert log.status == 400, limit
+    rotate = f"{BASE}/endpoints/{endpoint_id}/rotate-secret"
+    assert (await client.post(rotate, json={"grace_hours": -1})).status == 400
+    assert (await client.post(rotate, json={"grace_hours": "soon"})).status == 400
     assert (await client.get("/api/tenants/nobody/webhooks/endpoints")).status == 404
 
 
+@sqlite_only
 async def test_loopback_needs_the_allow_list(store: Store, aiohttp_client: Any) -> None:
     client = await aiohttp_client(create_app(_settings([]), store=store))
     refused = await client.post(f"{BASE}/endpoints", json={"url": "http://127.0.0.1:9/hook"})

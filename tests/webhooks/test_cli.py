@@ -125,8 +125,10 @@ def test_endpoints_replay_log_and_dispatch(
     assert run(config, "webhooks", "dispatch", "--once")["delivered"] == 3
     assert len(threaded_receiver.delivered_ids()) == 6
 
-    assert run(config, "webhooks", "purge", "--older-than", "1d") == {"purged": 0}
-    assert run(config, "webhooks", "purge", "--older-than", "2099-01-01") == {"purged": 3}
+    nothing = {"purged": 0, "purged_inbound": 0}
+    assert run(config, "webhooks", "purge", "--older-than", "1d") == nothing
+    everything = {"purged": 3, "purged_inbound": 0}
+    assert run(config, "webhooks", "purge", "--older-than", "2099-01-01") == everything
     assert run(config, "webhooks", "log", endpoint_id) == []
 
     rotated = run(config, "webhooks", "endpoints", "rotate-secret", endpoint_id)

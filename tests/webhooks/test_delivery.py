@@ -17,6 +17,7 @@ from preuve.store import Store
 from preuve.sync.metrics import REGISTRY
 from preuve.testing.webhook_receiver import WebhookReceiver
 from preuve.webhooks import deliver_due, enqueue, open_session, purge, replay
+from preuve.webhooks.delivery import GONE, SUCCESS, Attempt, claim, record
 from preuve.webhooks.endpoints import (
     add_endpoint,
     disable_endpoint,
@@ -34,6 +35,7 @@ from tests.webhooks.conftest import (
     events,
     fast_policy,
     message_rows,
+    sqlite_only,
 )
 
 
@@ -149,6 +151,7 @@ async def test_exhausted_retries_fail_then_replay_delivers_with_the_same_id(
     assert len(await delivery_log(store, endpoint.id, limit=100)) == 25
 
 
+@sqlite_only
 async def test_timeout_is_a_failure(store: Store, receiver: WebhookReceiver) -> None:
     endpoint, _ = await add_endpoint(store, TENANT, receiver.url, allow=LOOPBACK)
     receiver.set_mode("timeout", delay=1.0)
@@ -162,6 +165,7 @@ async def test_timeout_is_a_failure(store: Store, receiver: WebhookReceiver) -> 
     assert 150 <= attempt["duration_ms"] < 900
 
 
+@sqlite_only
 async def test_a_slow_receiver_within_the_timeout_gets_its_message(
     store: Store, receiver: WebhookReceiver
 ) -> None:
@@ -174,6 +178,7 @@ async def test_a_slow_receiver_within_the_timeout_gets_its_message(
     assert all(a["outcome"] == "success" for a in log)
 
 
+@sqlite_only
 async def test_redirects_are_not_followed(store: Store, receiver: WebhookReceiver) -> None:
     endpoint, _ = await add_endpoint(store, TENANT, receiver.url, allow=LOOPBACK)
     receiver.set_mode("redirect")
@@ -282,9 +287,15 @@ async def test_rotation_signs_with_old_and_new_secrets(
     Webhook(old).verify(got.body, got.headers)
     Webhook(new).verify(got.body, got.headers)
     # After the grace period only the new secret signs.
-    await rotate_secret(store, endpoint.id, grace=timedelta(0), new_secret=new)
     current = await get_endpoint(store, endpoint.id)
-    assert current.active_secrets() == [new]
+    assert current.active_secrets(datetime.now(UTC) + timedelta(minutes=59)) == [old, new]
+    assert current.active_secrets(datetime.now(UTC) + timedelta(minutes=61)) == [new]
+    # A second rotation drops what has expired and shortens nothing still valid.
+    newest = await rotate_secret(
+        store, endpoint.id, grace=timedelta(hours=2), now=datetime.now(UTC) + timedelta(hours=1.5)
+    )
+    current = await get_endpoint(store, endpoint.id)
+    assert [s["secret"] for s in current.secrets] == [new, newest]
 
 
 async def test_event_filter_and_idempotent_enqueue(
@@ -304,12 +315,17 @@ async def test_event_filter_and_idempotent_enqueue(
     assert sorted(other_receiver.delivered_ids()) == sorted(e.id for e in batch)
 
 
+@sqlite_only
 async def test_deliveries_need_the_guarded_session(store: Store) -> None:
     import aiohttp
 
     async with aiohttp.ClientSession() as session:
         with pytest.raises(TypeError, match="open_session"):
             await deliver_due(store, session)
+    # Rounds sharing a session each get their own connections.
+    async with open_session(LOOPBACK, fast_policy(concurrency=8), rounds=3) as session:
+        assert isinstance(session.connector, aiohttp.TCPConnector)
+        assert session.connector.limit == 24
 
 
 async def test_lease_keeps_a_claimed_message_from_a_second_dispatcher(
@@ -367,3 +383,24 @@ async def test_an_endpoint_removed_during_a_round_does_not_break_it(
     assert len(other_receiver.delivered()) == 2
     assert {r.endpoint_id for r in await message_rows(store)} == {kept.id}
     assert len(await delivery_log(store, kept.id)) == 2
+
+
+async def test_a_410_wins_over_a_success_in_the_same_round(
+    store: Store, receiver: WebhookReceiver
+) -> None:
+    """Requests of one round run side by side: one may succeed before another gets 410."""
+    endpoint, _ = await add_endpoint(store, TENANT, receiver.url, allow=LOOPBACK)
+    await enqueue(store, events(2))
+    policy = fast_policy()
+    now = datetime.now(UTC)
+    first, second = await claim(store, "me", now, policy)
+    outcomes = [
+        Attempt(first, now, 5, 204, SUCCESS, None),
+        Attempt(second, now, 5, 410, GONE, "410 Gone"),
+    ]
+    report = await record(store, "me", outcomes, policy, now)
+    assert report.disabled_endpoints == [endpoint.id]
+    assert not (await get_endpoint(store, endpoint.id)).enabled
+    rows = {r.msg_id: r for r in await message_rows(store)}
+    assert (rows[first.msg_id].status, rows[second.msg_id].status) == ("delivered", "pending")
+    assert rows[second.msg_id].lease_owner is None

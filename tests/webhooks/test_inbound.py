@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,10 +19,17 @@ from preuve.config.settings import Settings
 from preuve.store import Store
 from preuve.web.keys import SETTINGS_KEY, STORE_KEY
 from preuve.web.routes_webhooks import set_sync_trigger, setup
-from preuve.webhooks.inbound import mark_inbound_queued, recorded_inbound
+from preuve.webhooks.inbound import (
+    MAX_EVENT_ID_CHARS,
+    MAX_INBOUND_BYTES,
+    STALE_RECEIVED,
+    mark_inbound_queued,
+    purge_inbound,
+    recorded_inbound,
+)
 from preuve.webhooks.signing import generate_secret
 from preuve.webhooks.tables import webhook_inbound
-from tests.webhooks.conftest import TENANT
+from tests.webhooks.conftest import TENANT, sqlite_only
 
 SECRET_ENV = "PREUVE_TEST_INBOUND_SECRET"
 INBOUND = f"/api/tenants/{TENANT}/webhooks/inbound"
@@ -156,6 +166,7 @@ async def test_a_failing_trigger_lets_the_sender_retry(
     assert len(calls.calls) == 1
 
 
+@sqlite_only
 async def test_bad_requests_are_refused(
     client: TestClient[Any, Any], store: Store, secret: str
 ) -> None:
@@ -186,14 +197,64 @@ async def test_bad_requests_are_refused(
     assert response.status == 400
     assert "type" in (await response.json())["error"]
 
+    assert await _rows(store) == []
+
+
+async def test_an_event_id_longer_than_the_column_is_refused_cleanly(
+    client: TestClient[Any, Any], store: Store, secret: str
+) -> None:
+    body, headers = signed(secret, "e" * (MAX_EVENT_ID_CHARS + 1), COURSE_UPDATED)
+    response = await client.post(INBOUND, data=body, headers=headers)
+    assert response.status == 400
+    assert "webhook-id" in (await response.json())["error"]
+    body, headers = signed(secret, "e" * MAX_EVENT_ID_CHARS, COURSE_UPDATED)
+    assert (await client.post(INBOUND, data=body, headers=headers)).status == 202
+    assert [len(r.event_id) for r in await _rows(store)] == [MAX_EVENT_ID_CHARS]
+
+
+@sqlite_only
+async def test_unknown_and_unconfigured_tenants_look_like_a_bad_signature(
+    client: TestClient[Any, Any], store: Store, secret: str
+) -> None:
+    """The answer does not tell whether a tenant exists or has an inbound secret."""
     body, headers = signed(secret, "lms_evt_9", COURSE_UPDATED)
+    forged = {**headers, "webhook-signature": headers["webhook-signature"][:-4] + "AAA="}
+    wrong = await client.post(INBOUND, data=body, headers=forged)
     unknown = await client.post("/api/tenants/nobody/webhooks/inbound", data=body, headers=headers)
-    assert unknown.status == 404
     no_secret = await client.post(
         "/api/tenants/no-secret/webhooks/inbound", data=body, headers=headers
     )
-    assert no_secret.status == 403
+    answers = [(r.status, await r.json()) for r in (wrong, unknown, no_secret)]
+    assert answers[0][0] == 401
+    assert answers[1] == answers[0]
+    assert answers[2] == answers[0]
     assert await _rows(store) == []
+
+
+async def _chunks(body: bytes, size: int) -> AsyncIterator[bytes]:
+    """The body in pieces that arrive one after the other, as over a slow network."""
+    for start in range(0, len(body), size):
+        yield body[start : start + size]
+        await asyncio.sleep(0.002)
+
+
+@sqlite_only
+async def test_a_body_sent_in_chunks_is_read_whole_and_bounded(
+    client: TestClient[Any, Any], store: Store, secret: str
+) -> None:
+    # Close to the limit, sent chunked (no Content-Length): read to the end.
+    padded = {**COURSE_UPDATED, "padding": "x" * (MAX_INBOUND_BYTES - 1000)}
+    body, headers = signed(secret, "lms_big", padded)
+    response = await client.post(INBOUND, data=_chunks(body, 8192), headers=headers)
+    assert response.status == 202, await response.text()
+    assert [r.event_id for r in await _rows(store)] == ["lms_big"]
+    # Over the limit: refused whether the size is announced or not.
+    huge = {**COURSE_UPDATED, "padding": "x" * MAX_INBOUND_BYTES}
+    body, headers = signed(secret, "lms_huge", huge)
+    assert (await client.post(INBOUND, data=body, headers=headers)).status == 413
+    chunked = await client.post(INBOUND, data=_chunks(body, 8192), headers=headers)
+    assert chunked.status == 413
+    assert len(await _rows(store)) == 1
 
 
 async def test_recorded_events_can_be_drained_later(
@@ -210,11 +271,52 @@ async def test_recorded_events_can_be_drained_later(
     assert await recorded_inbound(store) == []
 
 
-async def test_a_misconfigured_secret_is_reported_not_crashed(
-    client: TestClient[Any, Any], monkeypatch: pytest.MonkeyPatch
+@sqlite_only
+async def test_a_misconfigured_secret_is_logged_not_crashed(
+    client: TestClient[Any, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setenv(SECRET_ENV, "not base64 at all!")
-    body, headers = signed(generate_secret(), "lms_evt_x", COURSE_UPDATED)
-    response = await client.post(INBOUND, data=body, headers=headers)
-    assert response.status == 500
-    assert TENANT in (await response.json())["error"]
+    good = generate_secret()
+    monkeypatch.setenv(SECRET_ENV, f"not-base64-at-all! {good}")
+    body, headers = signed(good, "lms_evt_x", COURSE_UPDATED)
+    with caplog.at_level(logging.ERROR, logger="preuve.webhooks.inbound"):
+        # The valid secret of the two still works.
+        assert (await client.post(INBOUND, data=body, headers=headers)).status == 202
+    [record] = caplog.records
+    assert TENANT in record.getMessage()
+    assert "not-base64" not in record.getMessage()  # the value itself is never logged
+    monkeypatch.setenv(SECRET_ENV, "not-base64-at-all!")
+    body, headers = signed(generate_secret(), "lms_evt_y", COURSE_UPDATED)
+    assert (await client.post(INBOUND, data=body, headers=headers)).status == 401
+
+
+async def test_an_event_left_received_by_a_crash_is_drained(store: Store) -> None:
+    """A process that died between recording and queueing must not lose the event."""
+    now = datetime.now(UTC)
+    async with store.engine.begin() as conn:
+        await conn.execute(
+            webhook_inbound.insert(),
+            [
+                {
+                    "tenant": TENANT,
+                    "event_id": event_id,
+                    "event_type": "course.updated",
+                    "scope": {"course_id": "42"},
+                    "status": "received",
+                    "received_at": at,
+                }
+                for event_id, at in (
+                    ("crashed", now - STALE_RECEIVED - timedelta(seconds=1)),
+                    ("in_flight", now),
+                )
+            ],
+        )
+    waiting = await recorded_inbound(store, now=now)
+    assert [e["event_id"] for e in waiting] == ["crashed"]
+    assert await mark_inbound_queued(store, [e["id"] for e in waiting]) == 1
+    assert await recorded_inbound(store, now=now) == []
+    # Purging forgets handled events only; the one still in flight is kept.
+    assert await purge_inbound(store, before=now + timedelta(seconds=1), tenant="other") == 0
+    assert await purge_inbound(store, before=now + timedelta(seconds=1)) == 1
+    assert [r.event_id for r in await _rows(store)] == ["in_flight"]

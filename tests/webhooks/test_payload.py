@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import orjson
 
-from preuve.events import DUE_SOON, SYNC_COMPLETED, Event
-from preuve.webhooks.payload import build_body
+from preuve.events import DUE_SOON, SYNC_COMPLETED, SYNC_FAILED, Event
+from preuve.webhooks.payload import MAX_TEXT_CHARS, build_body
 
 WHEN = datetime(2026, 11, 29, 2, 41, tzinfo=UTC)
 
@@ -67,3 +67,11 @@ def test_a_sync_event_links_to_the_runs_and_drops_nested_objects() -> None:
         "dashboard": "https://preuve.example.org/tenants/of%20a%2Fb",
         "runs": "https://preuve.example.org/tenants/of%20a%2Fb/runs",
     }
+
+
+def test_long_free_text_is_cut() -> None:
+    event = Event(SYNC_FAILED, "of-a", {"reason": "x" * 5000, "code": "http"}, occurred_at=WHEN)
+    data = orjson.loads(build_body(event))["data"]
+    assert len(data["reason"]) == MAX_TEXT_CHARS
+    assert data["reason"].endswith("…")
+    assert data["code"] == "http"

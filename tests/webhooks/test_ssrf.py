@@ -20,10 +20,11 @@ from preuve.webhooks.ssrf import (
     GuardedResolver,
     UnsafeUrlError,
     address_kind,
+    literal_address,
     precheck_url,
     validate_url,
 )
-from tests.webhooks.conftest import LOOPBACK, TENANT, fast_policy
+from tests.webhooks.conftest import LOOPBACK, TENANT, fast_policy, sqlite_only
 
 
 @pytest.mark.parametrize(
@@ -44,6 +45,10 @@ from tests.webhooks.conftest import LOOPBACK, TENANT, fast_policy
         ("100.100.100.200", "non-public"),
         ("93.184.215.14", None),
         ("2606:4700::1111", None),
+        # IPv6 forms a gateway turns into an internal IPv4 address.
+        ("2002:7f00:1::", "loopback"),  # 6to4 of 127.0.0.1
+        ("64:ff9b::a9fe:a9fe", "link-local"),  # NAT64 of 169.254.169.254
+        ("2002:5db8:d70e::1", None),  # 6to4 of a public address
     ],
 )
 def test_address_kinds(address: str, kind: str | None) -> None:
@@ -62,11 +67,44 @@ def test_address_kinds(address: str, kind: str | None) -> None:
         "ftp://example.org/hook",
         "https://user:pw@example.org/hook",
         "https:///nohost",
+        # The same internal addresses written so a naive check misses them.
+        "http://2130706433/hook",  # decimal
+        "http://0177.0.0.1/hook",  # octal
+        "http://0x7f.1/hook",  # hex, short form
+        "http://127.1/hook",
+        "http://127.0.0.1./hook",
+        "http://0xA9FEA9FE/latest/meta-data/",
+        "http://[::ffff:169.254.169.254]/latest/meta-data/",
+        "http://[::ffff:7f00:1]/hook",
+        "http://[2002:7f00:1::]/hook",
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data/",
+        "http://[fe80::1%25eth0]/hook",
     ],
 )
 def test_urls_refused_without_an_allow_list(url: str) -> None:
     with pytest.raises(UnsafeUrlError):
         precheck_url(url, AllowList())
+
+
+@pytest.mark.parametrize(
+    ("host", "address"),
+    [
+        ("2130706433", "127.0.0.1"),
+        ("0177.0.0.1", "127.0.0.1"),
+        ("0x7f.1", "127.0.0.1"),
+        ("1572395042", "93.184.216.34"),
+        ("[::ffff:7f00:1]", "::ffff:7f00:1"),
+        ("deadbeef.cafe", None),  # hex letters, but a name
+        ("example.org", None),
+    ],
+)
+def test_numeric_host_forms_are_read_as_addresses(host: str, address: str | None) -> None:
+    found = literal_address(host)
+    assert (str(found) if found else None) == address
+
+
+def test_a_public_numeric_host_passes() -> None:
+    assert precheck_url("http://1572395042/hook", AllowList()).raw_host == "1572395042"
 
 
 def test_the_allow_list_lets_networks_and_names_through() -> None:
@@ -90,6 +128,8 @@ async def test_save_time_check_resolves_the_name() -> None:
     assert await validate_url(f"http://{host}:9/hook", allow) == f"http://{host}:9/hook"
     with pytest.raises(UnsafeUrlError, match=r"no-such-host\.invalid"):
         await validate_url("http://no-such-host.invalid/hook", AllowList())
+    with pytest.raises(UnsafeUrlError, match=r"loopback"):
+        await validate_url("http://2130706433:9/hook", AllowList())
 
 
 async def test_resolver_refuses_internal_answers() -> None:
@@ -102,6 +142,7 @@ async def test_resolver_refuses_internal_answers() -> None:
     await allowed.close()
 
 
+@sqlite_only
 async def test_loopback_endpoint_is_refused_without_the_allow_list(
     store: Store, receiver: WebhookReceiver
 ) -> None:
@@ -110,6 +151,7 @@ async def test_loopback_endpoint_is_refused_without_the_allow_list(
     assert await list_endpoints(store, TENANT) == []
 
 
+@sqlite_only
 async def test_send_time_check_after_dns(store: Store, receiver: WebhookReceiver) -> None:
     """Saved while allowed; the guard at send time still refuses what DNS answers."""
     host = socket.gethostname()
