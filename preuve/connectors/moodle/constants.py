@@ -1,0 +1,100 @@
+"""Moodle web service constants: function names, roles, menu paths, error codes."""
+
+from __future__ import annotations
+
+from typing import Final
+
+REST_PATH: Final = "/webservice/rest/server.php"
+
+# Required: without them the connector has nothing to work on.
+F_SITE_INFO: Final = "core_webservice_get_site_info"
+F_COURSES: Final = "core_course_get_courses_by_field"
+F_CONTENTS: Final = "core_course_get_contents"
+F_ENROLLED: Final = "core_enrol_get_enrolled_users"
+# Optional: each one feeds one stream (or makes re-syncs cheap).
+F_UPDATES_SINCE: Final = "core_course_get_updates_since"
+F_USER_COURSES: Final = "core_enrol_get_users_courses"
+F_ACTIVITIES_COMPLETION: Final = "core_completion_get_activities_completion_status"
+F_GRADE_ITEMS: Final = "gradereport_user_get_grade_items"
+F_USERS_BY_FIELD: Final = "core_user_get_users_by_field"
+F_ATTENDANCE_SESSIONS: Final = "mod_attendance_get_sessions"
+F_FEEDBACKS: Final = "mod_feedback_get_feedbacks_by_courses"
+F_FEEDBACK_RESPONSES: Final = "mod_feedback_get_responses_analysis"
+F_FEEDBACK_NON_RESPONDENTS: Final = "mod_feedback_get_non_respondents"
+F_SCORMS: Final = "mod_scorm_get_scorms_by_courses"
+F_SCORM_SCOES: Final = "mod_scorm_get_scorm_scoes"
+F_SCORM_TRACKS: Final = "mod_scorm_get_scorm_sco_tracks"
+# Version-dependent: Moodle 5.0 replaced the quiz attempts function.
+F_QUIZ_ATTEMPTS_OLD: Final = "mod_quiz_get_user_attempts"
+F_QUIZ_ATTEMPTS_NEW: Final = "mod_quiz_get_user_quiz_attempts"
+
+REQUIRED_FUNCTIONS: Final = (F_SITE_INFO, F_COURSES, F_CONTENTS, F_ENROLLED)
+
+# Optional function -> what is lost without it (French, shown by `preuve check`).
+OPTIONAL_FUNCTIONS: Final[dict[str, str]] = {
+    F_UPDATES_SINCE: "re-synchronisations incrémentales (sinon tout est relu)",
+    F_USER_COURSES: "achèvement des parcours",
+    F_ACTIVITIES_COMPLETION: "achèvement des activités (option activity_completion)",
+    F_GRADE_ITEMS: "évaluations et notes",
+    F_USERS_BY_FIELD: "CV et qualifications des formateurs",
+    F_ATTENDANCE_SESSIONS: "émargement (plugin mod_attendance)",
+    F_FEEDBACKS: "questionnaires de satisfaction",
+    F_FEEDBACK_RESPONSES: "réponses aux questionnaires de satisfaction",
+    F_FEEDBACK_NON_RESPONDENTS: "nombre de personnes sollicitées (non-répondants)",
+    F_SCORMS: "traces SCORM",
+    F_SCORM_SCOES: "traces SCORM",
+    F_SCORM_TRACKS: "traces SCORM",
+}
+
+# Capabilities the token user needs (Moodle checks them in the code, per context).
+CAPABILITIES: Final[dict[str, str]] = {
+    "webservice/rest:use": "appeler le protocole REST",
+    "moodle/course:view": "voir les cours sans y être inscrit",
+    "moodle/course:viewparticipants": "lister les inscrits",
+    "moodle/user:viewdetails": "lire les profils (champs personnalisés des formateurs)",
+    "moodle/grade:viewall": "lire les notes de tous les apprenants",
+    "mod/attendance:takeattendances": "lire l'émargement",
+    "mod/feedback:viewreports": "lire les réponses aux questionnaires",
+    "mod/scorm:viewreport": "lire les traces SCORM",
+    "report/completion:view": "lire l'achèvement",
+}
+
+# The capability each function checks for another user's data (Moodle 4.5 code).
+FUNCTION_CAPABILITIES: Final[dict[str, str]] = {
+    F_ENROLLED: "moodle/course:viewparticipants",
+    F_USER_COURSES: "moodle/course:viewparticipants",
+    F_USERS_BY_FIELD: "moodle/user:viewdetails",
+    F_GRADE_ITEMS: "moodle/grade:viewall",
+    F_ATTENDANCE_SESSIONS: "mod/attendance:takeattendances",
+    F_FEEDBACK_RESPONSES: "mod/feedback:viewreports",
+    F_FEEDBACK_NON_RESPONDENTS: "mod/feedback:viewreports",
+    F_SCORM_TRACKS: "mod/scorm:viewreport",
+    F_ACTIVITIES_COMPLETION: "report/completion:view",
+}
+
+MENU_FUNCTIONS: Final = (
+    "Administration du site > Serveur > Services web > Services externes "
+    "> (votre service) > Fonctions > Ajouter des fonctions"
+)
+MENU_ROLES: Final = "Administration du site > Utilisateurs > Permissions > Définition des rôles"
+MENU_ENABLE: Final = "Administration du site > Fonctions avancées > Activer les services web"
+MENU_PROTOCOLS: Final = "Administration du site > Serveur > Services web > Gérer les protocoles"
+MENU_TOKENS: Final = "Administration du site > Serveur > Services web > Gérer les jetons"
+
+# Role shortnames -> evidence roles (overridable with the `role_map` option).
+DEFAULT_ROLE_MAP: Final[dict[str, str]] = {
+    "student": "learner",
+    "editingteacher": "trainer",
+    "teacher": "non_editing_trainer",
+}
+
+# Error codes, compared on `errorcode` (exception class names changed in 4.3).
+TOKEN_ERRORS: Final = frozenset({"invalidtoken", "invalidtimedtoken", "usernotactive", "suspended"})
+SERVICE_ERRORS: Final = frozenset(
+    {"accessexception", "servicerequireslogin", "servicenotavailable"}
+)
+DISABLED_ERRORS: Final = frozenset({"webservicesnotenabled", "enablewsdescription"})
+CAPABILITY_ERRORS: Final = frozenset({"nopermissions", "required_capability_exception"})
+COURSE_SKIP_ERRORS: Final = frozenset(
+    {"requireloginerror", "errorcoursecontextnotvalid", "invalidrecord", "usernotenroled", "nofile"}
+)

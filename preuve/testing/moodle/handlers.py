@@ -1,0 +1,777 @@
+"""The Moodle functions the stand-in answers, shaped like recorded 4.5.6 answers."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+from preuve.testing.moodle.faults import Faults
+from preuve.testing.moodle.generator import (
+    SATISFACTION,
+    SITE_URL,
+    STATUS_SETS,
+    GeneratedSite,
+    Module,
+)
+
+Handler = Callable[[dict[str, Any]], Any]
+
+
+class MoodleError(Exception):
+    """Answered as HTTP 200 with Moodle's exception body."""
+
+    def __init__(self, exception: str, errorcode: str, message: str, debuginfo: str = "") -> None:
+        super().__init__(errorcode)
+        self.body: dict[str, Any] = {
+            "exception": exception,
+            "errorcode": errorcode,
+            "message": message,
+        }
+        self.debuginfo = debuginfo
+
+
+def invalid_parameter(detail: str) -> MoodleError:
+    return MoodleError(
+        "core\\exception\\invalid_parameter_exception",
+        "invalidparameter",
+        "Invalid parameter value detected",
+        detail,
+    )
+
+
+def missing_record(table: str) -> MoodleError:
+    return MoodleError(
+        "dml_missing_record_exception",
+        "invalidrecord",
+        f"Can't find data record in database table {table}.",
+    )
+
+
+def no_permission(capability: str, label: str) -> MoodleError:
+    return MoodleError(
+        "core\\exception\\required_capability_exception",
+        "nopermissions",
+        f"Sorry, but you do not currently have permissions to do that ({label}).",
+        capability,
+    )
+
+
+def _int(params: dict[str, Any], name: str, default: int | None = None) -> int:
+    value = params.get(name)
+    if value is None:
+        if default is None:
+            raise invalid_parameter(f"Missing required key in single structure: {name}")
+        return default
+    try:
+        return int(str(value))
+    except ValueError as exc:
+        raise invalid_parameter(f"{name} => Invalid parameter value detected") from exc
+
+
+def _options(params: dict[str, Any]) -> dict[str, str]:
+    found = params.get("options") or []
+    if not isinstance(found, list):
+        raise invalid_parameter("options => Only arrays accepted.")
+    return {str(o.get("name")): str(o.get("value")) for o in found if isinstance(o, dict)}
+
+
+def _ids(params: dict[str, Any], name: str) -> list[int]:
+    value = params.get(name) or []
+    if not isinstance(value, list):
+        raise invalid_parameter(f"{name} => Only arrays accepted.")
+    return [int(v) for v in value]
+
+
+CAPABILITIES = {
+    "core_enrol_get_enrolled_users": ("moodle/course:viewparticipants", "View participants"),
+    "gradereport_user_get_grade_items": ("moodle/grade:viewall", "View all grades"),
+    "mod_attendance_get_sessions": ("mod/attendance:takeattendances", "Take attendances"),
+    "mod_feedback_get_responses_analysis": ("mod/feedback:viewreports", "View reports"),
+    "mod_scorm_get_scorm_sco_tracks": ("mod/scorm:viewreport", "View SCORM reports"),
+}
+
+
+class Functions:
+    def __init__(self, site: GeneratedSite, faults: Faults) -> None:
+        self.site = site
+        self.faults = faults
+        self.table: dict[str, Handler] = {
+            "core_webservice_get_site_info": self.site_info,
+            "core_course_get_courses_by_field": self.courses_by_field,
+            "core_course_get_contents": self.contents,
+            "core_course_get_updates_since": self.updates_since,
+            "core_enrol_get_enrolled_users": self.enrolled_users,
+            "core_enrol_get_users_courses": self.users_courses,
+            "core_completion_get_activities_completion_status": self.activities_completion,
+            "core_user_get_users_by_field": self.users_by_field,
+            "gradereport_user_get_grade_items": self.grade_items,
+            "mod_attendance_get_sessions": self.attendance_sessions,
+            "mod_feedback_get_feedbacks_by_courses": self.feedbacks,
+            "mod_feedback_get_responses_analysis": self.feedback_responses,
+            "mod_feedback_get_non_respondents": self.feedback_non_respondents,
+            "mod_scorm_get_scorms_by_courses": self.scorms,
+            "mod_scorm_get_scorm_scoes": self.scorm_scoes,
+            "mod_scorm_get_scorm_sco_tracks": self.scorm_tracks,
+        }
+
+    def available(self) -> list[str]:
+        return sorted(f for f in self.table if f not in self.faults.missing_functions)
+
+    def check_capability(self, function: str) -> None:
+        needed = CAPABILITIES.get(function)
+        if needed and needed[0] in self.faults.missing_capabilities:
+            raise no_permission(*needed)
+
+    def _course(self, course_id: int) -> None:
+        if not self.site.has_course(course_id):
+            raise missing_record("course")
+        if course_id in self.faults.inaccessible_courses:
+            raise MoodleError(
+                "core\\exception\\require_login_exception",
+                "requireloginerror",
+                "Course or activity not accessible. (Not enrolled)",
+            )
+
+    def _module(self, cmid: int, modname: str) -> Module:
+        module = self.site.module(cmid)
+        if module is None or module.modname != modname:
+            raise missing_record(modname)
+        self._course(cmid // 100)
+        return module
+
+    # -- core ---------------------------------------------------------------
+
+    def site_info(self, params: dict[str, Any]) -> Any:
+        spec = self.site.spec
+        return {
+            "sitename": "Organisme Démo",
+            "username": "qualiopi_ws",
+            "firstname": "Qualiopi",
+            "lastname": "Connector",
+            "fullname": "Qualiopi Connector",
+            "lang": "fr",
+            "userid": 2 if self.faults.site_admin else 35,
+            "siteurl": SITE_URL,
+            "userpictureurl": f"{SITE_URL}/theme/image.php/boost/core/1/u/f1",
+            "functions": [
+                {"name": f, "version": "2024020500" if "attendance" in f else spec.version}
+                for f in self.available()
+            ],
+            "downloadfiles": 1,
+            "uploadfiles": 0,
+            "release": spec.release,
+            "version": spec.version,
+            "mobilecssurl": "",
+            "advancedfeatures": [{"name": "enablecompletion", "value": 1}],
+            "usercanmanageownfiles": True,
+            "userquota": 104857600,
+            "usermaxuploadfilesize": 67108864,
+            "userhomepage": 1,
+            "siteid": 1,
+            "sitecalendartype": "gregorian",
+            "usercalendartype": "gregorian",
+            "userissiteadmin": self.faults.site_admin,
+            "theme": "boost",
+            "limitconcurrentlogins": 0,
+            "policyagreed": 0,
+        }
+
+    def courses_by_field(self, params: dict[str, Any]) -> Any:
+        field = str(params.get("field") or "")
+        value = str(params.get("value") or "")
+        if field == "":
+            ids = list(self.site.course_ids)
+            courses = [self.site.site_course()]
+        elif field in ("id", "ids"):
+            ids = [int(v) for v in value.split(",") if v.strip()]
+            courses = []
+        else:
+            raise invalid_parameter(f"field => {field}")
+        courses += [self.site.course(c) for c in ids if self.site.has_course(c)]
+        return {"courses": courses, "warnings": []}
+
+    def contents(self, params: dict[str, Any]) -> Any:
+        course_id = _int(params, "courseid")
+        self._course(course_id)
+        sections: dict[int, list[dict[str, Any]]] = {0: [], 1: [], 2: [], 3: []}
+        for m in self.site.modules(course_id):
+            sections[m.section].append(
+                {
+                    "id": m.cmid,
+                    "url": f"{SITE_URL}/mod/{m.modname}/view.php?id={m.cmid}",
+                    "name": m.name,
+                    "instance": m.instance,
+                    "contextid": m.cmid + 5000,
+                    "visible": 1,
+                    "uservisible": True,
+                    "visibleoncoursepage": 1,
+                    "modname": m.modname,
+                    "modplural": m.modname.capitalize() + "s",
+                    "availability": None,
+                    "indent": 0,
+                    "completion": 0 if m.modname == "attendance" else 2,
+                    "downloadcontent": 1,
+                    "dates": [],
+                    "groupmode": 0,
+                }
+            )
+        return [
+            {
+                "id": course_id * 10 + number,
+                "name": "Généralités" if number == 0 else f"Section {number}",
+                "visible": 1,
+                "summary": "",
+                "summaryformat": 1,
+                "section": number,
+                "hiddenbynumsections": 0,
+                "uservisible": True,
+                "component": None,
+                "itemid": None,
+                "modules": modules,
+            }
+            for number, modules in sections.items()
+        ]
+
+    def updates_since(self, params: dict[str, Any]) -> Any:
+        course_id = _int(params, "courseid")
+        since = _int(params, "since")
+        self._course(course_id)
+        instances = []
+        warnings = []
+        for m in self.site.modules(course_id):
+            if m.modname == "attendance":
+                warnings.append(
+                    {
+                        "item": "module",
+                        "itemid": m.cmid,
+                        "warningcode": "missingcallback",
+                        "message": "This module does not implement the check_updates_since "
+                        "callback: attendance",
+                    }
+                )
+                continue
+            changed = self.site.module_changes.get((course_id, m.cmid))
+            if changed is not None and changed >= since:
+                area = "usergrades" if m.modname in ("quiz", "assign") else "configuration"
+                instances.append(
+                    {
+                        "contextlevel": "module",
+                        "id": m.cmid,
+                        "updates": [{"name": area, "itemids": [1]}]
+                        if area == "usergrades"
+                        else [{"name": area, "timeupdated": changed}],
+                    }
+                )
+        return {"instances": instances, "warnings": warnings}
+
+    def enrolled_users(self, params: dict[str, Any]) -> Any:
+        course_id = _int(params, "courseid")
+        self._course(course_id)
+        options = _options(params)
+        site = self.site
+        editing, non_editing = site.trainers(course_id)
+        members = [(editing, "editingteacher", 3), (non_editing, "teacher", 4)]
+        members += [(uid, "student", 5) for uid in site.learners(course_id)]
+        members.sort()
+        if options.get("onlyactive") == "1":
+            members = [m for m in members if not site.suspended(course_id, m[0])]
+        if options.get("onlysuspended") == "1":
+            members = [m for m in members if site.suspended(course_id, m[0])]
+        start = int(options.get("limitfrom", "0") or 0)
+        limit = int(options.get("limitnumber", "0") or 0)
+        members = members[start : start + limit] if limit else members[start:]
+        wanted = [f for f in options.get("userfields", "").split(",") if f]
+        users = []
+        for uid, role, role_id in members:
+            user = site.user(uid)
+            user["lastcourseaccess"] = 0
+            user["roles"] = [{"roleid": role_id, "name": "", "shortname": role, "sortorder": 0}]
+            user["enrolledcourses"] = []
+            if wanted:
+                user = {k: v for k, v in user.items() if k == "id" or k in wanted}
+            users.append(user)
+        return users
+
+    def users_courses(self, params: dict[str, Any]) -> Any:
+        user_id = _int(params, "userid")
+        answer = []
+        for course_id in self.site.learner_courses(user_id):
+            if course_id in self.faults.inaccessible_courses:
+                continue
+            course = self.site.course(course_id)
+            completed, progress = self.site.completed(course_id, user_id)
+            answer.append(
+                {
+                    "id": course_id,
+                    "shortname": course["shortname"],
+                    "fullname": course["fullname"],
+                    "displayname": course["displayname"],
+                    "enrolledusercount": self.site.spec.learners_per_course + 2,
+                    "idnumber": course["idnumber"],
+                    "visible": 1,
+                    "summary": course["summary"],
+                    "summaryformat": 1,
+                    "format": "topics",
+                    "showgrades": True,
+                    "lang": "",
+                    "enablecompletion": True,
+                    "completionhascriteria": True,
+                    "completionusertracked": True,
+                    "category": 2,
+                    "progress": progress,
+                    "completed": completed,
+                    "startdate": course["startdate"],
+                    "enddate": course["enddate"],
+                    "marker": 0,
+                    "lastaccess": None,
+                    "isfavourite": False,
+                    "hidden": False,
+                    "overviewfiles": [],
+                    "showactivitydates": False,
+                    "showcompletionconditions": True,
+                    "timemodified": course["timemodified"],
+                }
+            )
+        return answer
+
+    def activities_completion(self, params: dict[str, Any]) -> Any:
+        course_id = _int(params, "courseid")
+        user_id = _int(params, "userid")
+        self._course(course_id)
+        if user_id not in self.site.learners(course_id):
+            raise MoodleError(
+                "core\\exception\\moodle_exception",
+                "usernotenroled",
+                "User is not enrolled in this course",
+            )
+        statuses = []
+        for m in self.site.modules(course_id):
+            if m.modname == "attendance":
+                continue
+            grade = self.site.grade(course_id, m, user_id) if m.grademax else 1.0
+            done = grade is not None
+            statuses.append(
+                {
+                    "cmid": m.cmid,
+                    "modname": m.modname,
+                    "instance": m.instance,
+                    "state": 1 if done else 0,
+                    "timecompleted": self.site.graded_at(course_id, m, user_id) if done else 0,
+                    "tracking": 2,
+                    "overrideby": None,
+                    "valueused": False,
+                    "hascompletion": True,
+                    "isautomatic": True,
+                    "istrackeduser": True,
+                    "uservisible": True,
+                    "details": [],
+                    "isoverallcomplete": done,
+                }
+            )
+        return {"statuses": statuses, "warnings": []}
+
+    def users_by_field(self, params: dict[str, Any]) -> Any:
+        if params.get("field") != "id":
+            raise invalid_parameter("field")
+        users = []
+        for value in params.get("values") or []:
+            uid = int(value)
+            if self.site.user_exists(uid):
+                user = self.site.user(uid)
+                user.update({"auth": "manual", "suspended": False, "confirmed": True})
+                for fieldinfo in user.get("customfields", []):
+                    fieldinfo["displayvalue"] = html.escape(str(fieldinfo["value"]))
+                users.append(user)
+        return users
+
+    # -- grades -------------------------------------------------------------
+
+    def grade_items(self, params: dict[str, Any]) -> Any:
+        course_id = _int(params, "courseid")
+        self._course(course_id)
+        only = params.get("userid")
+        course = self.site.course(course_id)
+        graded = [m for m in self.site.modules(course_id) if m.grademax]
+        usergrades = []
+        for uid in self.site.learners(course_id):
+            if only not in (None, "0") and int(str(only)) != uid:
+                continue
+            user = self.site.profile(uid)
+            items = []
+            total = 0.0
+            for position, m in enumerate(graded):
+                raw = self.site.grade(course_id, m, uid)
+                if raw is not None and course_id in self.faults.bad_grade_courses and position == 1:
+                    raw = m.grademax * 3  # a corrupt value: above the maximum
+                when = self.site.graded_at(course_id, m, uid) if raw is not None else None
+                total += raw or 0
+                items.append(self._grade_item(m, raw, when))
+            items.append(
+                {
+                    "id": course_id * 1000,
+                    "itemname": None,
+                    "itemtype": "course",
+                    "itemmodule": None,
+                    "iteminstance": course_id,
+                    "itemnumber": None,
+                    "idnumber": "",
+                    "categoryid": None,
+                    "graderaw": round(total, 5),
+                    "grademin": 0,
+                    "grademax": sum(m.grademax for m in graded),
+                    "gradeformatted": f"{total:.2f}",
+                    "feedback": "",
+                    "feedbackformat": 0,
+                }
+            )
+            usergrades.append(
+                {
+                    "courseid": course_id,
+                    "courseidnumber": course["idnumber"],
+                    "userid": uid,
+                    "userfullname": user["fullname"],
+                    "useridnumber": user.get("idnumber", ""),
+                    "maxdepth": 2,
+                    "gradeitems": items,
+                }
+            )
+        return {"usergrades": usergrades, "warnings": []}
+
+    @staticmethod
+    def _grade_item(m: Module, raw: float | None, when: int | None) -> dict[str, Any]:
+        return {
+            "id": m.cmid,
+            "itemname": m.name,
+            "itemtype": "mod",
+            "itemmodule": m.modname,
+            "iteminstance": m.instance,
+            "itemnumber": 0,
+            "idnumber": m.idnumber,
+            "categoryid": 1,
+            "outcomeid": None,
+            "scaleid": None,
+            "locked": False,
+            "cmid": m.cmid,
+            "weightraw": 0.1,
+            "weightformatted": "10.00 %",
+            "graderaw": raw,
+            "gradedatesubmitted": when,
+            "gradedategraded": when,
+            "gradehiddenbydate": False,
+            "gradeneedsupdate": False,
+            "gradeishidden": False,
+            "gradeislocked": False,
+            "gradeisoverridden": False,
+            "gradeformatted": (
+                f'<i class="icon fa fa-check text-success fa-fw"></i>{raw:.2f}'
+                if raw is not None
+                else "-"
+            ),
+            "grademin": 0,
+            "grademax": m.grademax,
+            "rangeformatted": f"0&ndash;{m.grademax:g}",
+            "percentageformatted": f"{(raw or 0) / m.grademax * 100:.2f} %",
+            "feedback": "",
+            "feedbackformat": 2,
+        }
+
+    # -- attendance -----------------------------------------------------------
+
+    def attendance_sessions(self, params: dict[str, Any]) -> Any:
+        module = self._module(_int(params, "attendanceid"), "attendance")
+        course_id = module.cmid // 100
+        status_set = STATUS_SETS[course_id % 2]
+        statuses = [
+            {
+                "id": module.instance * 10 + k,
+                "attendanceid": module.instance,
+                "acronym": acronym,
+                "description": description,
+                "grade": grade,
+                "visible": 1,
+                "deleted": 0,
+                "setnumber": 0,
+            }
+            for k, (acronym, description, grade) in enumerate(status_set)
+        ]
+        learners = self.site.learners(course_id)
+        sessions = []
+        for k, (start, duration) in enumerate(self.site.session_times(course_id)):
+            session_id = module.instance * 100 + k
+            taken = start + duration <= self.site.spec.now
+            log = [
+                {
+                    "studentid": uid,
+                    "statusid": str(statuses[self.site.attendance_status(session_id, uid)]["id"]),
+                    "remarks": None,
+                    "id": str(session_id * 10000 + position),
+                }
+                for position, uid in enumerate(learners)
+                if taken
+            ]
+            sessions.append(
+                {
+                    "id": session_id,
+                    "attendanceid": module.instance,
+                    "groupid": 0,
+                    "sessdate": start,
+                    "duration": duration,
+                    "lasttaken": start + duration if taken else None,
+                    "lasttakenby": self.site.trainers(course_id)[0] if taken else 0,
+                    "timemodified": start + duration,
+                    "description": f"<p>Séance {k + 1}</p>",
+                    "descriptionformat": 1,
+                    "studentscanmark": 0,
+                    "absenteereport": 1,
+                    "autoassignstatus": 0,
+                    "preventsharedip": 0,
+                    "preventsharediptime": 0,
+                    "statusset": 0,
+                    "includeqrcode": 0,
+                    "studentsearlyopentime": 0,
+                    "courseid": course_id,
+                    "statuses": statuses,
+                    "attendance_log": log,
+                    "users": [
+                        {
+                            "id": uid,
+                            "firstname": self.site.profile(uid)["firstname"],
+                            "lastname": "",
+                        }
+                        for uid in learners
+                    ],
+                }
+            )
+        return sessions
+
+    # -- feedback -------------------------------------------------------------
+
+    def feedbacks(self, params: dict[str, Any]) -> Any:
+        found = []
+        warnings = []
+        for course_id in _ids(params, "courseids"):
+            if not self.site.has_course(course_id) or course_id in self.faults.inaccessible_courses:
+                warnings.append(
+                    {
+                        "item": "course",
+                        "itemid": course_id,
+                        "warningcode": "1",
+                        "message": "No access rights in course context",
+                    }
+                )
+                continue
+            start, end = self.site.course_dates(course_id)
+            for m in self.site.modules(course_id):
+                if m.modname != "feedback":
+                    continue
+                found.append(
+                    {
+                        "id": m.instance,
+                        "course": course_id,
+                        "name": m.name,
+                        "intro": "<p>Votre avis compte</p>",
+                        "introformat": 1,
+                        "lang": None,
+                        "anonymous": 1 if self.site.anonymous(course_id) else 2,
+                        "email_notification": False,
+                        "multiple_submit": False,
+                        "autonumbering": False,
+                        "site_after_submit": "",
+                        "page_after_submit": "Merci",
+                        "page_after_submitformat": 1,
+                        "publish_stats": False,
+                        "timeopen": end - 86400,
+                        "timeclose": 0,
+                        "timemodified": start,
+                        "completionsubmit": True,
+                        "coursemodule": m.cmid,
+                        "introfiles": [],
+                        "pageaftersubmitfiles": [],
+                    }
+                )
+        return {"feedbacks": found, "warnings": warnings}
+
+    def _respondents(self, module: Module) -> tuple[list[int], list[int]]:
+        course_id = module.cmid // 100
+        learners = self.site.learners(course_id)
+        yes = [u for u in learners if self.site.responded(module.instance, u)]
+        return yes, [u for u in learners if u not in yes]
+
+    def feedback_responses(self, params: dict[str, Any]) -> Any:
+        module = self._module(_int(params, "feedbackid"), "feedback")
+        course_id = module.cmid // 100
+        page = _int(params, "page", 0)
+        perpage = _int(params, "perpage", 0)
+        respondents, _ = self._respondents(module)
+        _, end = self.site.course_dates(course_id)
+        attempts = []
+        for number, uid in enumerate(respondents):
+            rng = self.site._rng("answer", module.instance, uid)
+            rating = rng.randint(1, 4)
+            attempts.append(
+                {
+                    "id": module.instance * 1000 + number,
+                    "courseid": 0,
+                    "userid": uid,
+                    "number": number + 1,
+                    "timemodified": end + rng.randint(0, 5) * 86400,
+                    "fullname": self.site.profile(uid)["fullname"],
+                    "responses": [
+                        {
+                            "id": 1,
+                            "name": "(SAT_GLOBAL) Satisfaction globale",
+                            "printval": SATISFACTION[rating - 1],
+                            "rawval": str(rating),
+                        },
+                        {
+                            "id": 2,
+                            "name": "(RECOMMANDE) Recommanderiez-vous cette formation ?",
+                            "printval": "Oui" if rating > 2 else "Non",
+                            "rawval": "1" if rating > 2 else "2",
+                        },
+                        {
+                            "id": 3,
+                            "name": "(COMMENTAIRE) Commentaire",
+                            "printval": html.escape("C'était l'idéal"),
+                            "rawval": "C'était l'idéal",
+                        },
+                    ],
+                }
+            )
+        if perpage:
+            attempts = attempts[page * perpage : (page + 1) * perpage]
+        anonymous = self.site.anonymous(course_id)
+        named = [] if anonymous else attempts
+        anon = (
+            [
+                {"id": a["id"], "courseid": 0, "number": a["number"], "responses": a["responses"]}
+                for a in attempts
+            ]
+            if anonymous
+            else []
+        )
+        for a in named:
+            a.pop("number")
+        return {
+            "attempts": named,
+            "totalattempts": 0 if anonymous else len(respondents),
+            "anonattempts": anon,
+            "totalanonattempts": len(respondents) if anonymous else 0,
+            "warnings": [],
+        }
+
+    def feedback_non_respondents(self, params: dict[str, Any]) -> Any:
+        module = self._module(_int(params, "feedbackid"), "feedback")
+        page = _int(params, "page", 0)
+        perpage = _int(params, "perpage", 0)
+        _, missing = self._respondents(module)
+        shown = missing[page * perpage : (page + 1) * perpage] if perpage else missing
+        return {
+            "users": [
+                {
+                    "courseid": 0,
+                    "userid": uid,
+                    "fullname": self.site.profile(uid)["fullname"],
+                    "started": False,
+                }
+                for uid in shown
+            ],
+            "total": len(missing),
+            "warnings": [],
+        }
+
+    # -- SCORM ----------------------------------------------------------------
+
+    def scorms(self, params: dict[str, Any]) -> Any:
+        found = []
+        for course_id in _ids(params, "courseids"):
+            if not self.site.has_course(course_id):
+                continue
+            for m in self.site.modules(course_id):
+                if m.modname == "scorm":
+                    found.append(
+                        {
+                            "id": m.instance,
+                            "coursemodule": m.cmid,
+                            "course": course_id,
+                            "name": m.name,
+                            "intro": "",
+                            "introformat": 1,
+                            "version": "SCORM_1.2",
+                            "maxgrade": 100,
+                            "grademethod": 1,
+                            "maxattempt": 0,
+                            "scormtype": "local",
+                            "reference": "module.zip",
+                            "timeopen": 0,
+                            "timeclose": 0,
+                            "timemodified": 0,
+                        }
+                    )
+        return {"scorms": found, "options": [], "warnings": []}
+
+    def scorm_scoes(self, params: dict[str, Any]) -> Any:
+        module = self._module(_int(params, "scormid"), "scorm")
+        base = {"scorm": module.instance, "manifest": "demo.manifest", "sortorder": 1}
+        return {
+            "scoes": [
+                {
+                    **base,
+                    "id": module.instance * 10 + 1,
+                    "organization": "",
+                    "parent": "/",
+                    "identifier": "org",
+                    "launch": "",
+                    "scormtype": "",
+                    "title": module.name,
+                    "extradata": [],
+                },
+                {
+                    **base,
+                    "id": module.instance * 10 + 2,
+                    "organization": "org",
+                    "parent": "org",
+                    "identifier": "item_1",
+                    "launch": "index.html",
+                    "scormtype": "sco",
+                    "title": module.name,
+                    "extradata": [],
+                },
+            ],
+            "warnings": [],
+        }
+
+    def scorm_tracks(self, params: dict[str, Any]) -> Any:
+        sco_id = _int(params, "scoid")
+        user_id = _int(params, "userid")
+        module = self._module(sco_id // 10, "scorm")
+        course_id = module.cmid // 100
+        rng = self.site._rng("scorm", sco_id, user_id)
+        if user_id not in self.site.learners(course_id) or rng.random() < 0.2:
+            return {"data": {"attempt": 0, "tracks": []}, "warnings": []}
+        start, _ = self.site.course_dates(course_id)
+        score = rng.randint(30, 100)
+        status = "passed" if score >= 50 else "failed"
+        minutes = rng.randint(5, 90)
+        when = start + rng.randint(1, 10) * 86400
+        return {
+            "data": {
+                "attempt": 1,
+                "tracks": [
+                    {"element": "score_raw", "value": score},
+                    {"element": "status", "value": status},
+                    {
+                        "element": "total_time",
+                        "value": f"{minutes // 60:02d}:{minutes % 60:02d}:00",
+                    },
+                    {"element": "timemodified", "value": str(when)},
+                    {"element": "cmi.core.lesson_status", "value": status},
+                    {"element": "cmi.core.score.raw", "value": str(score)},
+                    {"element": "x.start.time", "value": str(when - minutes * 60)},
+                    {"element": "userid", "value": user_id},
+                    {"element": "scoid", "value": str(sco_id)},
+                ],
+            },
+            "warnings": [],
+        }
