@@ -11,6 +11,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from preuve import __version__
@@ -48,6 +49,10 @@ MSG_SUMMARY = Text(
 )
 MSG_CRITERION = Text(fr="Critère {n} — {title}", en="Criterion {n} — {title}")
 MSG_ACTIONS = Text(fr="Par action", en="By action")
+MSG_PROBLEMS = Text(
+    fr="{n} enregistrements stockés illisibles, non comptés : {first}",
+    en="{n} stored records could not be read and were not counted: {first}",
+)
 MSG_PROOF_ADDED = Text(
     fr="Preuve manuelle enregistrée pour l'indicateur {indicator} (id {source_id})",
     en="Manual proof recorded for indicator {indicator} (id {source_id})",
@@ -145,6 +150,13 @@ def render_coverage(console: Console, result: CoverageResult) -> None:
             due=counts["due"],
         )
     )
+    if result.problems:
+        console.print(
+            "[yellow]"
+            + escape(MSG_PROBLEMS(n=len(result.problems), first=result.problems[0]))
+            + "[/]",
+            highlight=False,
+        )
     if not result.actions:
         return
     table = Table(title=MSG_ACTIONS(), title_justify="left", expand=True)

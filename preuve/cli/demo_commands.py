@@ -9,6 +9,7 @@ import click
 from rich.table import Table
 
 from preuve.cli.common import CliState, pass_state, run_async
+from preuve.cli.coverage_commands import render_coverage
 from preuve.constants import EXIT_FAILURE
 from preuve.demo.runner import DemoResult, run_demo
 from preuve.i18n import Text
@@ -39,6 +40,7 @@ def demo_command(state: CliState, database: Path) -> None:
                 "database": str(database),
                 "runs": [o.as_json() for o in result.outcomes],
                 "evidence_counts": result.evidence_counts,
+                "coverage": result.coverage.as_json() if result.coverage else None,
             }
         )
     else:
@@ -48,6 +50,8 @@ def demo_command(state: CliState, database: Path) -> None:
         for kind, count in result.evidence_counts.items():
             table.add_row(kind, str(count))
         state.console.print(table)
+        if result.coverage is not None:
+            render_coverage(state.console, result.coverage)
     if any(o.status is RunStatus.FAILED for o in result.outcomes):
         sys.exit(EXIT_FAILURE)
 

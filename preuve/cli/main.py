@@ -19,6 +19,9 @@ COMMAND_MODULES: tuple[str, ...] = (
     "preuve.cli.coverage_commands",
     "preuve.cli.demo_commands",
     "preuve.cli.serve_commands",
+    "preuve.cli.webhook_commands",
+    "preuve.cli.scorm_commands",
+    "preuve.cli.trainer_commands",
 )
 
 

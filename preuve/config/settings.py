@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Any, Literal
 
@@ -95,10 +95,25 @@ class TenantConfig(_Section):
         description="environment variable holding the secret for pseudonymous person keys",
     )
     referential_version: str | None = None
+    audit_date: date | None = Field(
+        default=None,
+        description="date of the next audit: picks the referential version (default: today)",
+    )
     rules: dict[str, Any] = Field(
         default_factory=dict, description="per-tenant overrides of rule parameters"
     )
     sources: list[SourceConfig] = Field(default_factory=list)
+
+    @field_validator("rules")
+    @classmethod
+    def _known_rules(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # Imported here: the mapping imports this module.
+        from preuve.mapping.rules import validate_overrides
+
+        problems = validate_overrides(value)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return value
 
     @model_validator(mode="after")
     def _unique_sources(self) -> TenantConfig:
@@ -142,10 +157,57 @@ class ScheduleConfig(_Section):
     spread_minutes: int = Field(default=120, ge=0, le=720)
 
 
+class SyncConfig(_Section):
+    """Sync jobs: timeouts, retries, locks, concurrency (see docs/operations.md)."""
+
+    job_timeout_seconds: float = Field(default=3600.0, gt=0, le=86400)
+    max_tries: int = Field(default=5, ge=1, le=50)
+    retry_base_seconds: float = Field(default=30.0, ge=0)
+    retry_max_seconds: float = Field(default=3600.0, ge=0)
+    lock_ttl_seconds: float = Field(default=60.0, gt=0, le=3600)
+    worker_concurrency: int = Field(default=4, ge=1, le=256)
+    embedded_concurrency: int = Field(default=2, ge=1, le=64)
+    shutdown_grace_seconds: int = Field(default=20, ge=0, le=3600)
+    metrics_port: int | None = Field(
+        default=None, ge=1, le=65535, description="worker: serve /metrics on this port"
+    )
+    connector_classes: dict[str, str] = Field(
+        default_factory=dict,
+        description="source kind -> 'module:Class' replacing the built-in connector "
+        "(plugins, latency stand-ins in tests and benchmarks)",
+    )
+
+
 class WebConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     public_url: str | None = Field(default=None, description="base of links in notifications")
+
+
+class WebhooksConfig(_Section):
+    """Webhooks: SSRF allow-list, retries, disabling, inbound secrets (see docs/webhooks.md)."""
+
+    allow_networks: list[str] = Field(
+        default_factory=list,
+        description="networks (CIDR) or host names exempt from the SSRF guard, e.g. 10.0.0.0/8",
+    )
+    disable_after_hours: float = Field(default=120.0, gt=0)
+    timeout_seconds: float = Field(default=15.0, gt=0, le=60)
+    retry_schedule_seconds: list[float] | None = Field(
+        default=None, description="delays before each attempt; unset: the standard schedule"
+    )
+    inbound_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+    inbound_secret_env: dict[str, str] = Field(
+        default_factory=dict,
+        description="tenant id -> environment variable holding its inbound signing secret(s)",
+    )
+
+    @field_validator("retry_schedule_seconds")
+    @classmethod
+    def _schedule(cls, value: list[float] | None) -> list[float] | None:
+        if value is not None and (not value or any(d < 0 for d in value)):
+            raise ValueError("at least one delay, none negative (seconds before each attempt)")
+        return value
 
 
 class Settings(BaseSettings):
@@ -159,7 +221,9 @@ class Settings(BaseSettings):
     store: StoreConfig = Field(default_factory=StoreConfig)
     redis: RedisConfig = Field(default_factory=RedisConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    sync: SyncConfig = Field(default_factory=SyncConfig)
     web: WebConfig = Field(default_factory=WebConfig)
+    webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     tenants: list[TenantConfig] = Field(default_factory=list)
 
     @classmethod

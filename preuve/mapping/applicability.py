@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
 
 from preuve.config.settings import TenantConfig
 from preuve.evidence.model import ActionCategory, TrainingAction
 from preuve.mapping.referential import Indicator, Referential
 
-# Two days of training, used when an action has no dates but a duration in hours.
+# Two days of training (7-hour days): 12 applies to trainings "longer than 2 days".
 TWO_DAYS_HOURS = 14.0
 
 
@@ -31,11 +30,15 @@ class Applicability:
 
 
 def over_two_days(action: TrainingAction) -> bool | None:
-    """True when the action lasts more than 2 days; None when unknown."""
-    if action.start_date is not None and action.end_date is not None:
-        return (action.end_date - action.start_date).days + 1 > 2
+    """True when the action lasts more than 2 days; None when unknown.
+
+    The duration in hours wins over the dates: a 12-hour course spread over four
+    weeks of evening sessions is not a training "longer than 2 days".
+    """
     if action.duration_hours is not None:
         return action.duration_hours > TWO_DAYS_HOURS
+    if action.start_date is not None and action.end_date is not None:
+        return (action.end_date - action.start_date).days + 1 > 2
     return None
 
 
@@ -135,7 +138,3 @@ def organisation_applicability(
             else Applicability(applies=False)
         )
     return result
-
-
-def action_ended(action: TrainingAction, as_of: date) -> bool:
-    return action.end_date is not None and action.end_date <= as_of

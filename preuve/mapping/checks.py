@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,7 +11,7 @@ from preuve.evidence.model import Modality
 from preuve.i18n import Text
 from preuve.mapping import messages as m
 from preuve.mapping.facts import ActionFacts, LearnerFacts, ManualProofFacts, TenantFacts
-from preuve.mapping.result import MAX_EVIDENCE_IDS, Finding, Reason, Status, name_refs
+from preuve.mapping.result import MAX_EVIDENCE_IDS, Finding, Reason, Status, combine, name_refs
 from preuve.mapping.rules import (
     CourseFieldsParams,
     DistanceParams,
@@ -51,26 +51,30 @@ def _learner_finding(
     *,
     total: int,
     faults: list[str],
-    pending: list[tuple[str, date]],
+    pending: list[tuple[str, date | None]],
     ok: Reason,
-    fault_text: Text,
+    fault_reason: Reason,
     due_text: Text,
     ids: list[int | None],
-    extra: dict[str, Any] | None = None,
 ) -> Finding:
-    """Status from learners at fault (deadline passed) and pending (deadline ahead)."""
-    values = extra or {}
-    reason = Reason("", "")
-    if faults:
-        reason = Reason.of(fault_text, n=len(faults), total=total, refs=name_refs(faults), **values)
-    due_by = min((d for _, d in pending), default=None)
-    if pending:
-        refs = [r for r, _ in pending]
-        reason = reason.join(
-            Reason.of(due_text, n=len(refs), total=total, due=due_by, refs=name_refs(refs))
-        )
+    """Status from learners at fault (deadline passed) and pending (deadline ahead).
+
+    A pending learner whose deadline is not known yet (an action with no end
+    date) keeps the finding ``due``, without a ``due_by``.
+    """
+    count = len([i for i in ids if i is not None])
     if not faults and not pending:
-        return Finding(rule.id, Status.PROVEN, ok, evidence_ids=_ids(ids), evidence_count=len(ids))
+        return Finding(rule.id, Status.PROVEN, ok, evidence_ids=_ids(ids), evidence_count=count)
+    reason = fault_reason if faults else Reason("", "")
+    due_by = min((d for _, d in pending if d is not None), default=None)
+    if pending:
+        values = {"n": len(pending), "total": total, "refs": name_refs([r for r, _ in pending])}
+        reason = reason.join(
+            Reason(
+                fr=due_text.render("fr", due=due_by or m.UNKNOWN_DUE_FR, **values),
+                en=due_text.render("en", due=due_by or m.UNKNOWN_DUE_EN, **values),
+            )
+        )
     if not faults:
         status = Status.DUE
     elif len(faults) >= total:
@@ -81,11 +85,38 @@ def _learner_finding(
         rule.id,
         status,
         reason,
-        at_fault=faults + [r for r, _ in pending if status is not Status.DUE],
+        at_fault=faults,
         evidence_ids=_ids(ids),
-        evidence_count=len([i for i in ids if i is not None]),
+        evidence_count=count,
         due_by=due_by,
     )
+
+
+def _split(
+    learners: Iterable[LearnerFacts],
+    proven: Callable[[LearnerFacts], bool],
+    deadline: Callable[[LearnerFacts], date | None],
+    as_of: date,
+) -> tuple[list[str], list[tuple[str, date | None]]]:
+    """Learners without proof: pending until their deadline, at fault after it.
+
+    An unknown deadline (no date to count from) is a fault: "due" promises a date.
+    """
+    faults: list[str] = []
+    pending: list[tuple[str, date | None]] = []
+    for learner in learners:
+        if proven(learner):
+            continue
+        due = deadline(learner)
+        if due is not None and as_of <= due:
+            pending.append((learner.person_ref, due))
+        else:
+            faults.append(learner.person_ref)
+    return faults, pending
+
+
+def _after(day: date | None, days: int) -> date | None:
+    return day + timedelta(days=days) if day is not None else None
 
 
 def _no_learners(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
@@ -100,52 +131,40 @@ def entry_positioning(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
     learners = facts.learners
     if not learners:
         return _no_learners(rule, facts, as_of)
-    faults: list[str] = []
-    late: list[str] = []
-    pending: list[tuple[str, date]] = []
-    for learner in learners:
-        deadline = (learner.start or as_of) + timedelta(days=params.max_days_after_start)
-        if learner.positioning_at is None:
-            if as_of <= deadline:
-                pending.append((learner.person_ref, deadline))
-            else:
-                faults.append(learner.person_ref)
-        elif learner.positioning_at > deadline:
-            late.append(learner.person_ref)
-    ids = [x.positioning_id for x in learners]
-    finding = _learner_finding(
-        rule,
-        total=len(learners),
-        faults=faults + late,
-        pending=pending,
-        ok=Reason.of(m.POSITIONING_OK, n=len(learners), total=len(learners)),
-        fault_text=m.POSITIONING_MISSING,
-        due_text=m.POSITIONING_DUE,
-        ids=ids,
-    )
-    if late:  # named apart from the missing ones: the fix differs (the date)
-        total = len(learners)
-        reason = Reason("", "")
-        if faults:
-            reason = Reason.of(
-                m.POSITIONING_MISSING, n=len(faults), total=total, refs=name_refs(faults)
-            )
-        reason = reason.join(
-            Reason.of(
-                m.POSITIONING_LATE,
-                n=len(late),
-                total=total,
-                days=params.max_days_after_start,
-                refs=name_refs(late),
-            )
+    days = params.max_days_after_start
+
+    def deadline(learner: LearnerFacts) -> date | None:
+        return _after(learner.start, days)
+
+    # A stored positioning counts even undated (its lateness cannot be judged).
+    missing, pending = _split(learners, lambda x: x.positioning_id is not None, deadline, as_of)
+    late = [
+        x.person_ref
+        for x in learners
+        if x.positioning_at is not None
+        and (due := deadline(x)) is not None
+        and x.positioning_at > due
+    ]
+    total = len(learners)
+    fault_reason = Reason("", "")
+    if missing:
+        fault_reason = Reason.of(
+            m.POSITIONING_MISSING, n=len(missing), total=total, refs=name_refs(missing)
         )
-        if pending:
-            refs = [r for r, _ in pending]
-            reason = reason.join(
-                Reason.of(m.POSITIONING_DUE, n=len(refs), due=finding.due_by, refs=name_refs(refs))
-            )
-        finding.reason = reason
-    return finding
+    if late:  # named apart from the missing ones: the fix differs (the date)
+        fault_reason = fault_reason.join(
+            Reason.of(m.POSITIONING_LATE, n=len(late), total=total, days=days, refs=name_refs(late))
+        )
+    return _learner_finding(
+        rule,
+        total=total,
+        faults=missing + late,
+        pending=pending,
+        ok=Reason.of(m.POSITIONING_OK, n=total, total=total),
+        fault_reason=fault_reason,
+        due_text=m.POSITIONING_DUE,
+        ids=[x.positioning_id for x in learners],
+    )
 
 
 def _finished(learner: LearnerFacts, as_of: date) -> bool:
@@ -160,26 +179,26 @@ def final_assessment(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
         return _no_learners(rule, facts, as_of)
     concerned = [x for x in facts.learners if x.status not in (DROPPED, "suspended")]
     faults: list[str] = []
-    pending: list[tuple[str, date]] = []
+    pending: list[tuple[str, date | None]] = []
     finished = 0
     for learner in concerned:
+        deadline = _after(learner.end, params.grace_days)
         if learner.finals:
             finished += 1
-            continue
-        end = learner.end or facts.action.end_date
-        deadline = (end or as_of) + timedelta(days=params.grace_days)
-        if _finished(learner, as_of) and as_of > deadline:
+        elif not _finished(learner, as_of) or (deadline is not None and as_of <= deadline):
+            pending.append((learner.person_ref, deadline))  # still in training, or in grace
+        else:  # finished, and the grace period is over (or the end date is unknown)
             finished += 1
             faults.append(learner.person_ref)
-        else:
-            pending.append((learner.person_ref, deadline))
     return _learner_finding(
         rule,
         total=max(finished, 1) if faults else len(concerned),
         faults=faults,
         pending=pending,
         ok=Reason.of(m.FINAL_OK, n=len(concerned), total=len(concerned)),
-        fault_text=m.FINAL_MISSING,
+        fault_reason=Reason.of(
+            m.FINAL_MISSING, n=len(faults), total=finished, refs=name_refs(faults)
+        ),
         due_text=m.FINAL_DUE,
         ids=[x.final_id for x in concerned],
     )
@@ -191,42 +210,43 @@ def attendance(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
         return _no_learners(rule, facts, as_of)
     start = facts.action.start_date
     ids: list[int | None] = [x.attendance_id or x.activity_id for x in learners]
+    total = len(learners)
     if facts.slot_count == 0:
         if start is not None and start > as_of:
             return Finding(rule.id, Status.DUE, Reason.of(m.NOT_STARTED, start=start), due_by=start)
-        traced = [x for x in learners if x.activities > 0]
-        if not traced:
+        if not any(x.activities > 0 for x in learners):
             return Finding(rule.id, Status.MISSING, Reason.of(m.ATTENDANCE_NONE, start=start))
         faults = [x.person_ref for x in learners if x.activities == 0]
-        return _learner_finding(
-            rule,
-            total=len(learners),
-            faults=faults,
-            pending=[],
-            ok=Reason.of(m.ATTENDANCE_OK, slots=0, total=len(learners)),
-            fault_text=m.DISTANCE_NO_TRACE,
-            due_text=m.DISTANCE_NO_TRACE,
-            ids=ids,
-        )
-    # Learners who dropped out or are suspended stop signing: their slots after
-    # leaving are not a gap (the drop-out follow-up rule covers them).
-    faults = [
-        x.person_ref
-        for x in learners
-        if x.slots < facts.slot_count
-        and x.activities == 0
-        and x.status not in (DROPPED, "suspended")
-    ]
+        fault_text = m.DISTANCE_NO_TRACE
+        slots = 0
+    else:
+        # Activity traces stand in for signatures only on distance actions: on a
+        # face-to-face or blended one, a learner opening the course page proves
+        # nothing about the classroom slots. Learners who dropped out or are
+        # suspended stop signing: their slots after leaving are not a gap (the
+        # drop-out follow-up rule covers them).
+        remote = facts.action.modality is Modality.DISTANCE
+        faults = [
+            x.person_ref
+            for x in learners
+            if x.slots < facts.slot_count
+            and not (remote and x.activities > 0)
+            and x.status not in (DROPPED, "suspended")
+        ]
+        fault_text = m.ATTENDANCE_MISSING
+        slots = facts.slot_count
+        ids.extend(facts.slot_ids)
     return _learner_finding(
         rule,
-        total=len(learners),
+        total=total,
         faults=faults,
         pending=[],
-        ok=Reason.of(m.ATTENDANCE_OK, slots=facts.slot_count, total=len(learners)),
-        fault_text=m.ATTENDANCE_MISSING,
-        due_text=m.ATTENDANCE_MISSING,
-        ids=[*ids, *facts.slot_ids],
-        extra={"slots": facts.slot_count},
+        ok=Reason.of(m.ATTENDANCE_OK, slots=slots, total=total),
+        fault_reason=Reason.of(
+            fault_text, n=len(faults), total=total, slots=slots, refs=name_refs(faults)
+        ),
+        due_text=fault_text,
+        ids=ids,
     )
 
 
@@ -235,26 +255,22 @@ def dropout_followup(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
     dropped = [x for x in facts.learners if x.status == DROPPED]
     if not dropped:
         return Finding(rule.id, Status.PROVEN, Reason.of(m.DROPOUT_NONE))
-    faults: list[str] = []
-    pending: list[tuple[str, date]] = []
-    for learner in dropped:
-        if learner.followups:
-            continue
-        base = learner.end or facts.action.end_date or as_of
-        deadline = min(base, as_of) + timedelta(days=params.followup_days)
-        if learner.end is None and facts.action.end_date is None:
-            deadline = as_of + timedelta(days=params.followup_days)
-        if as_of <= deadline:
-            pending.append((learner.person_ref, deadline))
-        else:
-            faults.append(learner.person_ref)
+
+    def deadline(learner: LearnerFacts) -> date | None:
+        # The drop-out day is the enrolment's end, else the action's end (or start).
+        left = learner.end or facts.action.end_date or facts.action.start_date
+        return _after(left, params.followup_days)
+
+    faults, pending = _split(dropped, lambda x: x.followups > 0, deadline, as_of)
     return _learner_finding(
         rule,
         total=len(dropped),
         faults=faults,
         pending=pending,
         ok=Reason.of(m.DROPOUT_OK, n=len(dropped)),
-        fault_text=m.DROPOUT_MISSING,
+        fault_reason=Reason.of(
+            m.DROPOUT_MISSING, n=len(faults), total=len(dropped), refs=name_refs(faults)
+        ),
         due_text=m.DROPOUT_DUE,
         ids=[x.followup_id for x in dropped],
     )
@@ -323,24 +339,23 @@ def distance_followed(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
     learners = [x for x in facts.learners if x.status != DROPPED]
     if not learners:
         return _no_learners(rule, facts, as_of)
-    faults: list[str] = []
-    pending: list[tuple[str, date]] = []
-    for learner in learners:
-        if learner.activities >= params.min_traces:
-            continue
-        deadline = (learner.start or as_of) + timedelta(days=params.grace_days)
-        if as_of <= deadline:
-            pending.append((learner.person_ref, deadline))
-        else:
-            faults.append(learner.person_ref)
+    faults, pending = _split(
+        learners,
+        lambda x: x.activities >= params.min_traces,
+        lambda x: _after(x.start, params.grace_days),
+        as_of,
+    )
+    total = len(learners)
     return _learner_finding(
         rule,
-        total=len(learners),
+        total=total,
         faults=faults,
         pending=pending,
-        ok=Reason.of(m.DISTANCE_OK, total=len(learners)),
-        fault_text=m.DISTANCE_NO_TRACE,
-        due_text=m.DISTANCE_NO_TRACE,
+        ok=Reason.of(m.DISTANCE_OK, total=total),
+        fault_reason=Reason.of(
+            m.DISTANCE_NO_TRACE, n=len(faults), total=total, refs=name_refs(faults)
+        ),
+        due_text=m.DISTANCE_DUE,
         ids=[x.activity_id or x.completion_id for x in learners],
     )
 
@@ -363,17 +378,19 @@ def satisfaction(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
                 "stakeholder": m.STAKEHOLDER_FR[stakeholder],
             }
             en_values = {"timing": m.TIMING_EN[timing], "stakeholder": stakeholder}
-            deadline = (end or as_of) + timedelta(days=due_days)
+            # Surveys follow the end: with no date at all, due at an unknown day.
+            deadline = _after(end, due_days)
             if not surveys:
-                text = m.SURVEY_DUE if (end is None or as_of <= deadline) else m.SURVEY_MISSING
-                status = Status.DUE if text is m.SURVEY_DUE else Status.MISSING
+                due = deadline is None or as_of <= deadline
+                text = m.SURVEY_DUE if due else m.SURVEY_MISSING
+                status = Status.DUE if due else Status.MISSING
                 parts.append(
                     Finding(
                         rule.id,
                         status,
                         Reason(
-                            fr=text.render("fr", due=deadline, **values),
-                            en=text.render("en", due=deadline, **en_values),
+                            fr=text.render("fr", due=deadline or m.UNKNOWN_DUE_FR, **values),
+                            en=text.render("en", due=deadline or m.UNKNOWN_DUE_EN, **en_values),
                         ),
                         at_fault=[f"{timing}:{stakeholder}"] if status is Status.MISSING else [],
                         due_by=deadline if status is Status.DUE else None,
@@ -410,8 +427,6 @@ def satisfaction(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
 
 
 def _merge(rule: Rule, parts: list[Finding]) -> Finding:
-    from preuve.mapping.result import combine
-
     status = combine(p.status for p in parts)
     reason = Reason("", "")
     shown = [p for p in parts if p.status is not Status.PROVEN] or parts
@@ -530,7 +545,7 @@ def trainer_cpd(rule: Rule, facts: TenantFacts, as_of: date) -> Finding:
     ids: list[int | None] = []
     for ref in sorted(trainers):
         file = facts.trainers.get(ref)
-        recent = [i for d, i in (file.cpd if file else []) if d is not None and d >= since]
+        recent = [i for d, i in (file.cpd if file else []) if d is not None and since <= d <= as_of]
         ids.extend(recent)
         if not recent:
             faults.append(ref)

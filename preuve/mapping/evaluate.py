@@ -8,6 +8,7 @@ actions' statuses with :func:`preuve.mapping.result.combine` (documented in
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from preuve.config.settings import TenantConfig
@@ -35,6 +36,8 @@ from preuve.mapping.result import (
 )
 from preuve.mapping.rules import FinalAssessmentParams, ManualParams, Rule, build_rules
 from preuve.store import Store
+
+log = logging.getLogger(__name__)
 
 # Used for indicators of a (new) referential that no rule names: a manual proof.
 _DEFAULT_MANUAL = Rule(
@@ -77,7 +80,8 @@ def _coverage(
         status=status,
         reason=reason,
         minor_nc_possible=indicator.minor_nc_possible,
-        at_fault=[ref for f in findings for ref in f.at_fault],
+        # Two rules of one indicator (10/12: attendance, drop-outs) can name the same ref.
+        at_fault=list(dict.fromkeys(ref for f in findings for ref in f.at_fault)),
         evidence_ids=ids,
         evidence_count=sum(f.evidence_count for f in findings),
         due_by=min(dues) if dues else None,
@@ -100,7 +104,11 @@ def _new_entrant(
     ):
         return
     proof = checks.manual_proof(
-        _DEFAULT_MANUAL, coverage.indicator, facts.manual_proofs, action_ref, as_of
+        _DEFAULT_MANUAL,
+        coverage.indicator,
+        facts.manual_proofs.get(coverage.indicator, []),
+        action_ref,
+        as_of,
     )
     if proof.status is Status.PROVEN:
         coverage.status = Status.PROVEN
@@ -128,7 +136,11 @@ def _run_action_rule(
 ) -> Finding:
     if rule.check == "manual_proof":
         return checks.manual_proof(
-            rule, indicator, facts.manual_proofs, action.action.action_ref, as_of
+            rule,
+            indicator,
+            facts.manual_proofs.get(indicator, []),
+            action.action.action_ref,
+            as_of,
         )
     return checks.ACTION_CHECKS[rule.check](rule, action, as_of)
 
@@ -251,7 +263,13 @@ def evaluate_facts(
                 continue
             if rule.check == "manual_proof":
                 org_findings.append(
-                    checks.manual_proof(rule, indicator.number, facts.manual_proofs, None, as_of)
+                    checks.manual_proof(
+                        rule,
+                        indicator.number,
+                        facts.manual_proofs.get(indicator.number, []),
+                        None,
+                        as_of,
+                    )
                 )
             else:
                 org_findings.append(checks.ORGANISATION_CHECKS[rule.check](rule, facts, as_of))
@@ -273,6 +291,7 @@ def evaluate_facts(
         organisation=organisation,
         actions=actions_out,
         criteria={c.number: c.title_fr for c in referential.criteria},
+        problems=list(facts.problems),
     )
 
 
@@ -298,4 +317,12 @@ async def evaluate(
         ("final", "certification"),
     )
     facts = await load_facts(store.engine, tenant.id, as_of, tuple(final_kinds))
+    if facts.problems:
+        # Evidence ids and error kinds only: no payload value is logged.
+        log.warning(
+            "coverage of %s: %d stored records could not be read (first: %s)",
+            tenant.id,
+            len(facts.problems),
+            facts.problems[0],
+        )
     return evaluate_facts(facts, tenant, referential, rules, as_of, audit_day)

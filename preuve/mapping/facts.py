@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, literal, select
+from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from preuve.evidence.model import (
@@ -26,7 +26,6 @@ from preuve.evidence.model import (
     ContinuingDevelopment,
     CourseDescription,
     ManualProof,
-    PartialDate,
     TrainerCv,
     TrainerExperience,
     TrainerQualification,
@@ -132,22 +131,28 @@ class ManualProofFacts:
 class TenantFacts:
     actions: dict[str, ActionFacts]
     trainers: dict[str, TrainerFile]
-    manual_proofs: list[ManualProofFacts]
+    # By indicator: every action looks its proofs up, so no scan of them all per action.
+    manual_proofs: dict[int, list[ManualProofFacts]]
     problems: list[str] = field(default_factory=list)
 
 
-def _partial_latest(value: Any) -> date | None:
-    if value is None:
-        return None
-    try:
-        return PartialDate.model_validate(value).latest()
-    except ValidationError:
-        return None
+def _problem(kind: str, row_id: int, exc: ValidationError) -> str:
+    """Names the record and field, never the value (it may be personal data)."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(payload)"
+    return f"{kind} #{row_id} field {where}: {first['msg']}"
 
 
 def _statements(tenant: str, as_of: date) -> dict[str, Select[Any]]:
-    """Every query of an evaluation; independent, so they can run concurrently."""
+    """Every query of an evaluation; independent, so they can run concurrently.
+
+    Events (assessments, attendance, traces, follow-ups, surveys) dated after
+    ``as_of`` do not count yet, so an evaluation "as of" a past day sees what
+    was there that day. Undated rows count: their date is unknown, not late.
+    Descriptions, resources and enrolments are current state and are not cut.
+    """
     until = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=UTC)
+    by_as_of = or_(evidence.c.effective_at.is_(None), evidence.c.effective_at < until)
     day = _field("day")
     survey_ref = _field("survey_ref")
     per_learner = (evidence.c.action_ref, evidence.c.person_ref)
@@ -182,11 +187,16 @@ def _statements(tenant: str, as_of: date) -> dict[str, Select[Any]]:
             func.sum(case((passed.is_(True), 1), else_=0)),
             func.min(evidence.c.id),
         )
-        .where(_base(tenant, "assessment"))
+        .where(_base(tenant, "assessment"), by_as_of)
         .group_by(*per_learner, assessment_kind),
-        # Attendance is counted on promoted columns only (no JSON parsing).
-        "attendance": select(*per_learner, func.count(), func.min(evidence.c.id))
-        .where(_base(tenant, "attendance"), evidence.c.effective_at < until)
+        # Every record marks a slot (implied slots); an "absent" one proves no attendance.
+        "attendance": select(
+            *per_learner,
+            func.count(),
+            func.sum(case((_field("status") == "absent", 0), else_=1)),
+            func.min(evidence.c.id),
+        )
+        .where(_base(tenant, "attendance"), by_as_of)
         .group_by(*per_learner),
         "slots": select(
             evidence.c.action_ref,
@@ -196,7 +206,7 @@ def _statements(tenant: str, as_of: date) -> dict[str, Select[Any]]:
         .where(_base(tenant, "slot"), day <= as_of.isoformat())
         .group_by(evidence.c.action_ref),
         "activity": select(*per_learner, func.count(), func.min(evidence.c.id))
-        .where(_base(tenant, "activity"))
+        .where(_base(tenant, "activity"), by_as_of)
         .group_by(*per_learner),
         "completion": select(
             *per_learner,
@@ -204,10 +214,12 @@ def _statements(tenant: str, as_of: date) -> dict[str, Select[Any]]:
             func.count(),
             func.min(evidence.c.id),
         )
-        .where(_base(tenant, "completion"))
+        .where(_base(tenant, "completion"), by_as_of)
         .group_by(*per_learner),
         "followups": select(*per_learner, func.count(), func.min(evidence.c.id))
-        .where(_base(tenant, "support_interaction"), _field("topic") == "dropout_followup")
+        .where(
+            _base(tenant, "support_interaction"), by_as_of, _field("topic") == "dropout_followup"
+        )
         .group_by(*per_learner),
         "resources": select(
             evidence.c.action_ref,
@@ -220,7 +232,7 @@ def _statements(tenant: str, as_of: date) -> dict[str, Select[Any]]:
         "responses": select(
             evidence.c.action_ref, survey_ref, func.count(), func.sum(rating), func.count(rating)
         )
-        .where(_base(tenant, "satisfaction_response"))
+        .where(_base(tenant, "satisfaction_response"), by_as_of)
         .group_by(evidence.c.action_ref, survey_ref),
         "surveys": select(
             evidence.c.id,
@@ -230,7 +242,7 @@ def _statements(tenant: str, as_of: date) -> dict[str, Select[Any]]:
             _field("stakeholder"),
             _payload["invited_count"].as_integer(),
             _payload["response_count"].as_integer(),
-        ).where(_base(tenant, "satisfaction_survey")),
+        ).where(_base(tenant, "satisfaction_survey"), by_as_of),
         "trainer_files": select(
             evidence.c.id, evidence.c.kind, evidence.c.effective_at, evidence.c.payload
         )
@@ -255,7 +267,7 @@ def _apply_actions(rows: Rows, facts: TenantFacts) -> None:
         try:
             action = TrainingAction.model_validate(payload)
         except ValidationError as exc:
-            facts.problems.append(f"training_action #{row_id}: {exc.errors()[0]['msg']}")
+            facts.problems.append(_problem("training_action", row_id, exc))
             continue
         facts.actions[action.action_ref] = ActionFacts(action=action, evidence_id=row_id)
 
@@ -267,7 +279,8 @@ def _apply_descriptions(rows: Rows, facts: TenantFacts) -> None:
             continue
         try:
             description = CourseDescription.model_validate(payload)
-        except ValidationError:
+        except ValidationError as exc:
+            facts.problems.append(_problem("course_description", row_id, exc))
             continue
         merged = dict(target.description or {})
         for key, value in description.model_dump(exclude_none=True).items():
@@ -322,14 +335,15 @@ def _apply_assessments(rows: Rows, learners: Learners, final_kinds: tuple[str, .
 
 def _apply_attendance(rows: Rows, slots: Rows, facts: TenantFacts, learners: Learners) -> None:
     """An action's slots are its declared ``slot`` records, or else the most slots any of
-    its learners has a record for (the slots implied by attendance)."""
-    for action_ref, person_ref, count, first_id in rows:
+    its learners has a record for (the slots implied by attendance, absences included).
+    A learner's attended slots leave the absences out."""
+    for action_ref, person_ref, count, attended, first_id in rows:
         target = facts.actions.get(action_ref)
         if target is not None and count > target.slot_count:
             target.slot_count = count
         learner = learners.get((action_ref, person_ref))
         if learner is not None:
-            learner.slots = count
+            learner.slots = int(attended or 0)
             learner.attendance_id = first_id
     for action_ref, count, first_id in slots:
         target = facts.actions.get(action_ref)
@@ -417,17 +431,18 @@ def _apply_trainer_files(rows: Rows, facts: TenantFacts) -> None:
                     item.person_ref, TrainerFile(item.person_ref)
                 ).qualifications.append((item.title, item.domains, row_id))
         except ValidationError as exc:
-            facts.problems.append(f"{kind} #{row_id}: {exc.errors()[0]['msg']}")
+            facts.problems.append(_problem(kind, row_id, exc))
 
 
 def _apply_manual_proofs(rows: Rows, facts: TenantFacts) -> None:
     for row_id, payload in rows:
         try:
-            facts.manual_proofs.append(
-                ManualProofFacts(row_id, ManualProof.model_validate(payload))
+            proof = ManualProof.model_validate(payload)
+            facts.manual_proofs.setdefault(proof.indicator, []).append(
+                ManualProofFacts(row_id, proof)
             )
         except ValidationError as exc:
-            facts.problems.append(f"manual_proof #{row_id}: {exc.errors()[0]['msg']}")
+            facts.problems.append(_problem("manual_proof", row_id, exc))
 
 
 async def _fetch(engine: AsyncEngine, statement: Select[Any]) -> Rows:
@@ -468,7 +483,7 @@ async def load_facts(
         for task in tasks.values():
             task.cancel()
         raise
-    facts = TenantFacts(actions={}, trainers={}, manual_proofs=[])
+    facts = TenantFacts(actions={}, trainers={}, manual_proofs={})
     _apply_actions(rows["actions"], facts)
     _apply_descriptions(rows["descriptions"], facts)
     learners = _apply_enrolments(rows["enrolments"], facts)

@@ -38,8 +38,8 @@ FINAL_MISSING = Text(
     en="{n} learners out of {total} who finished have no assessment of the objectives: {refs}",
 )
 FINAL_DUE = Text(
-    fr="évaluation des acquis attendue au plus tard le {due} pour {n} apprenants",
-    en="assessment of the objectives expected by {due} for {n} learners",
+    fr="évaluation des acquis attendue au plus tard le {due} pour {n} apprenants : {refs}",
+    en="assessment of the objectives expected by {due} for {n} learners: {refs}",
 )
 ATTENDANCE_OK = Text(
     fr="émargement ou traces d'activité pour les {slots} créneaux de {total} apprenants",
@@ -57,6 +57,13 @@ DISTANCE_NO_TRACE = Text(
     fr="{n} apprenants sur {total} sans trace d'activité : {refs}",
     en="{n} learners out of {total} have no activity trace: {refs}",
 )
+DISTANCE_DUE = Text(
+    fr="{n} apprenants sans trace d'activité à distance, attendue au plus tard le {due} : {refs}",
+    en="{n} learners without distance activity trace, expected by {due}: {refs}",
+)
+# Rendered in place of a deadline that depends on a date not known yet.
+UNKNOWN_DUE_FR = "? (fin de l'action, date inconnue)"
+UNKNOWN_DUE_EN = "? (end of the action, date unknown)"
 DROPOUT_NONE = Text(fr="aucun abandon à suivre", en="no drop-out to follow up")
 DROPOUT_OK = Text(
     fr="{n} abandons suivis (relance tracée)",
@@ -178,10 +185,6 @@ NEW_ENTRANT = Text(
     "procedure ({detail})",
 )
 UNLIMITED_FR = "sans limite"
-NO_RULE = Text(
-    fr="aucune règle automatique : preuve manuelle à joindre",
-    en="no automatic rule: manual proof needed",
-)
 FIELD_LABELS_FR = {
     "objectives": "objectifs",
     "prerequisites": "prérequis",

@@ -87,6 +87,10 @@ class Referential(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Referential:
         criteria = {c.number for c in self.criteria}
+        if len(criteria) != len(self.criteria):
+            numbers = [c.number for c in self.criteria]
+            twice = sorted({n for n in numbers if numbers.count(n) > 1})
+            raise ValueError(f"criteria: number(s) {twice} used twice")
         seen: set[int] = set()
         for position, indicator in enumerate(self.indicators):
             where = f"indicators[{position}] (indicateur {indicator.number})"
@@ -119,7 +123,8 @@ def _describe(error: ValidationError, raw: object) -> str:
     lines = []
     for item in error.errors():
         loc = list(item["loc"])
-        label = ".".join(str(p) for p in loc) or "(racine)"
+        label = ".".join(str(p) for p in loc)
+        message = item["msg"].removeprefix("Value error, ")
         if len(loc) >= 2 and loc[0] == "indicators" and isinstance(loc[1], int):
             entries = raw.get("indicators") if isinstance(raw, dict) else None
             number = None
@@ -128,7 +133,7 @@ def _describe(error: ValidationError, raw: object) -> str:
                 number = entry.get("number") if isinstance(entry, dict) else None
             field = ".".join(str(p) for p in loc[2:]) or "(entry)"
             label = f"indicators[{loc[1]}] (indicateur {number}) field {field}"
-        lines.append(f"{label}: {item['msg']}")
+        lines.append(f"{label}: {message}" if label else message)
     return "; ".join(lines)
 
 
@@ -152,6 +157,14 @@ def load_referentials(directory: Path = REFERENTIALS_DIR) -> dict[str, Referenti
         if referential.version in found:
             raise ReferentialError(
                 f"{path.name}: version {referential.version!r} is declared twice"
+            )
+        same_day = [
+            r.version for r in found.values() if r.in_force_from == referential.in_force_from
+        ]
+        if same_day:  # the audit date could not choose between them
+            raise ReferentialError(
+                f"{path.name}: in_force_from {referential.in_force_from} is also that of "
+                f"{same_day[0]!r}"
             )
         found[referential.version] = referential
     if not found:

@@ -25,9 +25,6 @@ class Status(StrEnum):
     MANUAL = "manual"
 
 
-GAP_STATUSES = frozenset({Status.MISSING, Status.PARTIAL, Status.MANUAL})
-
-
 def combine(statuses: Iterable[Status]) -> Status:
     """One status from several (rules of an indicator, or actions of an organisation).
 
@@ -204,6 +201,9 @@ class CoverageResult:
     actions: list[ActionCoverage]
     criteria: dict[int, str] = field(default_factory=dict)
     snapshot_id: int | None = None
+    # Stored records the rules could not read ("<kind> #<evidence id>: <error>"):
+    # they count for nothing, so the user must see them.
+    problems: list[str] = field(default_factory=list)
 
     def indicator(self, number: int) -> IndicatorCoverage:
         for item in self.organisation:
@@ -236,4 +236,5 @@ class CoverageResult:
             "criteria": by_criterion,
             "organisation": [i.as_json() for i in self.organisation],
             "actions": [a.as_json() for a in self.actions],
+            "problems": self.problems,
         }

@@ -15,6 +15,8 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from preuve.mapping.referential import shipped_referentials
+
 RULES_FILE = Path(__file__).with_name("rules.json")
 
 Scope = Literal["action", "organisation"]
@@ -165,25 +167,54 @@ def _build(spec: RuleSpec, override: dict[str, Any] | None, where: str) -> Rule:
     )
 
 
-def load_rule_specs(path: Path = RULES_FILE) -> tuple[RuleSpec, ...]:
+def _spec_errors(exc: ValidationError, raw: object, name: str) -> str:
+    """Name the rule at fault by its id, not only its position in the list."""
+    entries = raw.get("rules") if isinstance(raw, dict) else None
+    parts = []
+    for item in exc.errors():
+        loc = list(item["loc"])
+        message = "unknown key" if item["type"] == "extra_forbidden" else item["msg"]
+        label = ".".join(str(p) for p in loc)
+        if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
+            entry = entries[loc[1]] if isinstance(entries, list) else None
+            rule_id = entry.get("id") if isinstance(entry, dict) else None
+            field = ".".join(str(p) for p in loc[2:]) or "(entry)"
+            label = f"rules[{loc[1]}] (rule {rule_id}) field {field}"
+        parts.append(f"{name}: {label}: {message}")
+    return "; ".join(parts)
+
+
+def load_rule_specs(
+    path: Path = RULES_FILE, known_indicators: frozenset[int] | None = None
+) -> tuple[RuleSpec, ...]:
+    """Load the rules file; refuse it naming the rule and field at fault.
+
+    With ``known_indicators``, a rule naming an indicator no referential has is
+    refused too (a typo would otherwise leave that rule silently unused).
+    """
     try:
         raw = orjson.loads(path.read_bytes())
-        specs = RulesFile.model_validate(raw).rules
     except orjson.JSONDecodeError as exc:
         raise RulesError(f"{path.name}: invalid JSON: {exc}") from exc
+    try:
+        specs = RulesFile.model_validate(raw).rules
     except ValidationError as exc:
-        raise RulesError(_errors(exc, path.name)) from exc
+        raise RulesError(_spec_errors(exc, raw, path.name)) from exc
     seen: set[str] = set()
     for spec in specs:
         if spec.id in seen:
             raise RulesError(f"{path.name}: rule id {spec.id!r} is used twice")
         seen.add(spec.id)
+        unknown = sorted(set(spec.indicators) - known_indicators) if known_indicators else []
+        if unknown:
+            raise RulesError(f"{path.name}: rule {spec.id!r} names unknown indicators {unknown}")
     return specs
 
 
 @cache
 def shipped_rule_specs() -> tuple[RuleSpec, ...]:
-    return load_rule_specs(RULES_FILE)
+    known = frozenset(n for r in shipped_referentials().values() for n in r.numbers)
+    return load_rule_specs(RULES_FILE, known)
 
 
 def build_rules(

@@ -26,6 +26,9 @@ DUE_SOON_DAYS = 14
 _LOST = frozenset({Status.MISSING, Status.PARTIAL})
 _INSERT_CHUNK = 500
 _REDACTED_RUN = re.compile(r"\u2026(, \u2026)+")
+# Any person key, named at fault or not (learners still within a deadline are
+# named in "due" reasons without being at fault).
+_PERSON_KEY = re.compile(rf"(?<![\w-]){re.escape(PERSON_KEY_PREFIX)}[\w-]+")
 
 
 def _rows(result: CoverageResult) -> list[tuple[str, IndicatorCoverage]]:
@@ -35,12 +38,9 @@ def _rows(result: CoverageResult) -> list[tuple[str, IndicatorCoverage]]:
     return rows
 
 
-def thin_reason(text: str, at_fault: list[str]) -> str:
+def thin_reason(text: str) -> str:
     """The reason without person keys (events leave the instance)."""
-    for ref in sorted(at_fault, key=len, reverse=True):
-        if ref.startswith(PERSON_KEY_PREFIX):
-            text = text.replace(ref, "\u2026")
-    return _REDACTED_RUN.sub("\u2026", text)
+    return _REDACTED_RUN.sub("\u2026", _PERSON_KEY.sub("\u2026", text))
 
 
 async def _previous(
@@ -116,8 +116,8 @@ def diff_events(
                     "previous_status": before_status.value if before_status else None,
                     "nonconformity": item.nonconformity,
                     "due_by": item.due_by.isoformat() if item.due_by else None,
-                    "reason": thin_reason(item.reason.fr, item.at_fault),
-                    "reason_en": thin_reason(item.reason.en, item.at_fault),
+                    "reason": thin_reason(item.reason.fr),
+                    "reason_en": thin_reason(item.reason.en),
                 },
             )
         )

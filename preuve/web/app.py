@@ -12,7 +12,15 @@ from preuve.store import Store, open_store
 from preuve.web.keys import SETTINGS_KEY, STORE_KEY
 
 # Modules that add routes: each has ``setup(app: web.Application) -> None``.
-ROUTE_MODULES: tuple[str, ...] = ("preuve.web.routes_core",)
+ROUTE_MODULES: tuple[str, ...] = (
+    "preuve.web.routes_core",
+    "preuve.web.routes_sync",
+    "preuve.web.routes_metrics",
+    "preuve.web.routes_webhooks",
+    "preuve.web.routes_scorm",
+    "preuve.web.routes_xapi",
+    "preuve.web.routes_trainers",
+)
 
 
 def setup_store(app: web.Application, store: Store | None) -> None:

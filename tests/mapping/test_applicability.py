@@ -91,6 +91,9 @@ def test_12_applies_only_over_two_days(version: str) -> None:
     undated_short = _action(start_date=None, end_date=None, duration_hours=14)
     assert 12 in _applying(version, tenant, undated_long)
     assert 12 not in _applying(version, tenant, undated_short)
+    # the duration wins over the dates: 12 hours of evening classes over four weeks
+    evenings = _action(start_date=date(2026, 10, 5), end_date=date(2026, 10, 30), duration_hours=12)
+    assert 12 not in _applying(version, tenant, evenings)
 
 
 def test_subcontracted_action_drops_1_2_3(version: str) -> None:
@@ -154,3 +157,53 @@ def test_organisation_level_follows_actions_or_profile(version: str) -> None:
         [_action(category=ActionCategory.SKILLS_ASSESSMENT), _action(action_ref="b")],
     )
     assert mixed[8].applies  # the training action needs it
+
+
+# Expected sets written from ../shared/reference/qualiopi.md §2-3 (not from the data
+# files): the 22 "common" indicators, then what each category adds or drops.
+COMMON = {1, 2, 4, 5, 6, 9, 10, 11, 12, 17, 18, 19, 21, 22, 23, 24, 25, 26, 27, 30, 31, 32}
+PLAIN = {  # 3 days, not certifying, not work-study, the tenant does not subcontract
+    "training": COMMON - {27} | {8},
+    "skills_assessment": COMMON - {27},
+    "vae": COMMON - {27} | {8, 16},  # 8 disputed for VAE: shown, flagged
+    "apprenticeship": set(range(1, 33)) - {27},
+}
+EVERY_CONDITION = {  # certifying, work-study, and the tenant subcontracts
+    "training": COMMON | {3, 7, 8, 13, 16, 28},
+    "skills_assessment": COMMON,
+    "vae": COMMON | {3, 7, 8, 16},
+    "apprenticeship": set(range(1, 33)),
+}
+
+
+@pytest.mark.parametrize("category", sorted(PLAIN))
+def test_exact_indicators_per_category(version: str, category: str) -> None:
+    extra = {33} if version == "rnq-2026" and category == "apprenticeship" else set()
+    plain = _applying(version, _tenant(), _action(category=category))
+    assert plain == PLAIN[category] | extra
+    every = _applying(
+        version,
+        _tenant(subcontracting=True),
+        _action(
+            category=category,
+            certification_register="RNCP",
+            certification_code="RNCP1",
+            work_study=True,
+        ),
+    )
+    assert every == EVERY_CONDITION[category] | extra
+    short = _applying(version, _tenant(), _action(category=category, end_date=date(2026, 10, 6)))
+    assert short == plain - {12}
+
+
+def test_2026_keeps_the_major_only_and_new_entrant_lists() -> None:
+    # Reported unchanged by the 2026 reform (the arrêté was not amended); 33 is on neither.
+    referential = shipped_referentials()["rnq-2026"]
+    major_only = {i.number for i in referential.indicators if not i.minor_nc_possible}
+    assert major_only == {4, 5, 6, 7, 10, 11, 14, 15, 16, 20, 21, 22, 26, 27, 29, 31, 32}
+    process_only = {i.number for i in referential.indicators if i.new_entrant_process_only}
+    assert process_only == NEW_ENTRANT_PROCESS_ONLY
+    old = shipped_referentials()["rnq-2019-v9"]
+    for indicator in old.indicators:  # 1-32 keep their criterion and applicability
+        assert referential.indicator(indicator.number).criterion == indicator.criterion
+        assert referential.indicator(indicator.number).applies_to == indicator.applies_to

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import Any
 
-from preuve.evidence.model import Withdrawal
+from rich.console import Console
+from sqlalchemy import select, update
+
+from preuve.cli.coverage_commands import render_coverage
+from preuve.evidence.model import EvidenceRecord, Withdrawal
 from preuve.mapping import Status, evaluate
 from preuve.store import Store
+from preuve.store.schema import evidence
 from tests.factories import record
 from tests.mapping.scenario import AS_OF, SOURCE, TENANT, load_scenario, tenant_config
 
@@ -111,3 +117,229 @@ async def test_tenant_without_any_action(store: Store) -> None:
     assert result.indicator(21).reason.fr == "aucun formateur inscrit sur une action active"
     assert result.indicator(23).status is Status.MANUAL
     assert result.indicator(14).status is Status.NOT_APPLICABLE  # training-only profile
+
+
+def _lms(data: dict[str, Any], source_id: str, when: datetime | None) -> EvidenceRecord:
+    return record(data, source_id=source_id, tenant=TENANT, source=SOURCE, effective_at=when)
+
+
+async def test_undated_records_count(store: Store) -> None:
+    # A positioning and a signature stored without a date still prove the learner's.
+    withdrawals = [
+        _withdraw("attendance", "attendance/A3/p_a3_0/2026-11-03/am"),
+        _withdraw("attendance", "attendance/A3/p_a3_0/2026-11-03/pm"),
+    ]
+    undated = [
+        _lms(
+            {
+                "kind": "assessment",
+                "action_ref": "A1",
+                "person_ref": "p_a1_2",
+                "assessment_kind": "entry_positioning",
+            },
+            "undated-positioning",
+            None,
+        ),
+        *(
+            _lms(
+                {
+                    "kind": "attendance",
+                    "action_ref": "A3",
+                    "person_ref": "p_a3_0",
+                    "day": "2026-11-03",
+                    "half": half,
+                    "status": "present",
+                },
+                f"undated-attendance/{half}",
+                None,
+            )
+            for half in ("am", "pm")
+        ),
+    ]
+    await load_scenario(store)
+    await store.evidence.write_batch(TENANT, SOURCE, undated, withdrawals=withdrawals)
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    assert result.action("A1").indicator(8).at_fault == ["p_a1_1"]
+    assert result.action("A3").indicator(10).status is Status.PROVEN
+
+
+async def test_evidence_after_as_of_does_not_count_yet(store: Store) -> None:
+    await load_scenario(store)
+    late_final = {
+        "kind": "assessment",
+        "action_ref": "A4",
+        "person_ref": "p_a4_3",
+        "assessment_kind": "final",
+        "passed": True,
+    }
+    await store.evidence.write_batch(
+        TENANT, SOURCE, [_lms(late_final, "final/A4/p_a4_3", datetime(2026, 12, 2, 10, tzinfo=UTC))]
+    )
+    before = (await evaluate(store, tenant_config(), as_of=AS_OF)).action("A4").indicator(11)
+    assert before.status is Status.DUE
+    assert before.reason.fr == (
+        "évaluation des acquis attendue au plus tard le 2026-12-03 pour 1 apprenants : p_a4_3"
+    )
+    after = await evaluate(store, tenant_config(), as_of=date(2026, 12, 2))
+    assert after.action("A4").indicator(11).status is Status.PROVEN
+
+
+async def test_final_assessment_missing_once_the_grace_period_is_over(store: Store) -> None:
+    await load_scenario(store)
+    result = await evaluate(store, tenant_config(), as_of=date(2026, 12, 4))
+    final = result.action("A4").indicator(11)
+    assert final.status is Status.PARTIAL
+    assert final.reason.fr == (
+        "1 apprenants sur 4 ayant terminé n'ont pas d'évaluation des acquis : p_a4_3"
+    )
+    assert final.nonconformity == "major"  # 11 admits no minor non-conformity
+
+
+async def test_activity_does_not_stand_in_for_classroom_slots(store: Store) -> None:
+    await load_scenario(store)
+    viewed = {
+        "kind": "activity",
+        "action_ref": "A3",
+        "person_ref": "p_a3_0",
+        "activity_ref": "A3-support",
+        "verb": "viewed",
+        "at": "2026-11-03T20:00:00+00:00",
+    }
+    withdrawals = [
+        _withdraw("attendance", "attendance/A3/p_a3_0/2026-11-03/am"),
+        _withdraw("attendance", "attendance/A3/p_a3_0/2026-11-03/pm"),
+    ]
+    await store.evidence.write_batch(
+        TENANT,
+        SOURCE,
+        [_lms(viewed, "activity/A3/p_a3_0", datetime(2026, 11, 3, 20, tzinfo=UTC))],
+        withdrawals=withdrawals,
+    )
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    assert result.action("A3").indicator(10).at_fault == ["p_a3_0"]
+
+
+async def test_drop_out_follow_up_deadline_is_fixed_then_missed(store: Store) -> None:
+    await load_scenario(store)
+    dropped = {
+        "kind": "enrolment",
+        "action_ref": "A4",
+        "person_ref": "p_a4_9",
+        "role": "learner",
+        "status": "dropped_out",
+    }
+    positioning = {
+        "kind": "assessment",
+        "action_ref": "A4",
+        "person_ref": "p_a4_9",
+        "assessment_kind": "entry_positioning",
+    }
+    await store.evidence.write_batch(
+        TENANT,
+        SOURCE,
+        [
+            _lms(dropped, "enrolment/A4/p_a4_9", datetime(2026, 11, 1, tzinfo=UTC)),
+            _lms(positioning, "positioning/A4/p_a4_9", datetime(2026, 11, 10, tzinfo=UTC)),
+        ],
+    )
+    # No drop-out date on the enrolment: 15 days after the end of A4 (2026-11-18),
+    # the same deadline whichever day the evaluation runs.
+    for day in (date(2026, 11, 17), AS_OF):
+        twelve = (await evaluate(store, tenant_config(), as_of=day)).action("A4").indicator(12)
+        assert twelve.status is Status.DUE, day
+        assert twelve.due_by == date(2026, 12, 3)
+        assert "p_a4_9" in twelve.reason.fr
+        assert twelve.at_fault == []
+    result = await evaluate(store, tenant_config(), as_of=date(2026, 12, 4))
+    twelve = result.action("A4").indicator(12)
+    assert twelve.status is Status.PARTIAL  # attendance proven, follow-up missing
+    assert "1 abandons sur 1 sans suivi tracé : p_a4_9" in twelve.reason.fr
+    assert twelve.at_fault == ["p_a4_9"]
+
+
+async def test_undated_action_waits_only_for_what_follows_its_end(store: Store) -> None:
+    await load_scenario(store)
+    undated = [
+        _lms(
+            {"kind": "training_action", "action_ref": "A5", "title": "Sans dates"},
+            "action/A5",
+            None,
+        ),
+        _lms(
+            {
+                "kind": "enrolment",
+                "action_ref": "A5",
+                "person_ref": "p_a5_0",
+                "status": "completed",
+            },
+            "enrolment/A5/p_a5_0",
+            None,
+        ),
+        _lms(
+            {
+                "kind": "enrolment",
+                "action_ref": "A5",
+                "person_ref": "p_a5_1",
+                "status": "active",
+            },
+            "enrolment/A5/p_a5_1",
+            None,
+        ),
+    ]
+    await store.evidence.write_batch(TENANT, SOURCE, undated)
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    a5 = result.action("A5")
+    # Expected at the start, which is past (learners are enrolled): missing, not due.
+    assert a5.indicator(8).status is Status.MISSING
+    # The learner who completed lacks an assessment; the active one is still due.
+    assert a5.indicator(11).status is Status.MISSING
+    assert a5.indicator(11).at_fault == ["p_a5_0"]
+    assert "p_a5_1" in a5.indicator(11).reason.fr
+    # Surveys follow the end, unknown here: due, with no made-up date.
+    survey = a5.indicator(30)
+    assert survey.status is Status.DUE
+    assert survey.due_by is None
+    assert "date inconnue" in survey.reason.fr
+
+
+async def test_unreadable_stored_records_are_reported(store: Store) -> None:
+    await load_scenario(store)
+    async with store.engine.begin() as conn:  # a record an older model accepted
+        await conn.execute(
+            update(evidence)
+            .where(evidence.c.tenant == TENANT, evidence.c.source_id == "action/A2")
+            .values(payload={"kind": "training_action", "action_ref": "A2"})
+        )
+        row_id = await conn.scalar(
+            select(evidence.c.id).where(
+                evidence.c.tenant == TENANT, evidence.c.source_id == "action/A2"
+            )
+        )
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    assert result.problems == [f"training_action #{row_id} field title: Field required"]
+    assert [a.action_ref for a in result.actions] == ["A1", "A3", "A4"]
+    assert result.as_json()["problems"] == result.problems
+    console = Console(record=True, width=200)
+    render_coverage(console, result)  # the table says so too
+    assert f"training_action #{row_id} field title: Field required" in console.export_text()
+
+
+async def test_an_absence_is_not_attendance(store: Store) -> None:
+    await load_scenario(store)
+    absent = {
+        "kind": "attendance",
+        "action_ref": "A3",
+        "person_ref": "p_a3_1",
+        "day": "2026-11-04",
+        "half": "pm",
+        "status": "absent",
+        "method": "signature",
+    }
+    # The same record, now marked absent (an update, not a new slot).
+    when = datetime(2026, 11, 4, 14, tzinfo=UTC)
+    await store.evidence.write_batch(
+        TENANT, SOURCE, [_lms(absent, "attendance/A3/p_a3_1/2026-11-04/pm", when)]
+    )
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    ten = result.action("A3").indicator(10)
+    assert ten.reason.fr == "1 apprenants sur 4 sans émargement sur tous les créneaux (6) : p_a3_1"

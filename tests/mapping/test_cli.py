@@ -63,7 +63,9 @@ def test_coverage_json_has_the_documented_shape(tmp_path: Path) -> None:
         "criteria",
         "organisation",
         "actions",
+        "problems",
     }
+    assert data["problems"] == []
     assert data["referential"] == {"version": "rnq-2026", "provisional": True}
     eight = next(i for i in data["organisation"] if i["indicator"] == 8)
     assert eight["status"] == "partial"

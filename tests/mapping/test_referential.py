@@ -77,6 +77,26 @@ def test_duplicate_number_and_unknown_criterion_are_refused(tmp_path: Path) -> N
         load_referentials(tmp_path)
 
 
+def test_ambiguous_files_are_refused(tmp_path: Path) -> None:
+    data = _copy(tmp_path, "rnq-2026.json")
+    criteria = data["criteria"]
+    assert isinstance(criteria, list)
+    criteria[1]["number"] = 1
+    (tmp_path / "crit.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(
+        ReferentialError, match=r"crit\.json: criteria: number\(s\) \[1\] used twice"
+    ):
+        load_referentials(tmp_path)
+    data = _copy(tmp_path, "rnq-2026.json")
+    data["version"] = "rnq-2026-bis"
+    (tmp_path / "crit.json").write_text(json.dumps(data), encoding="utf-8")
+    (tmp_path / "rnq-2026.json").write_text(
+        (REFERENTIALS_DIR / "rnq-2026.json").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    with pytest.raises(ReferentialError, match="in_force_from 2026-11-01 is also that of"):
+        load_referentials(tmp_path)
+
+
 def test_invalid_json_is_refused(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{", encoding="utf-8")
     with pytest.raises(ReferentialError, match=r"bad\.json: invalid JSON"):

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import pytest
 from pydantic import ValidationError
 
 from preuve.config.settings import TenantConfig
-from preuve.mapping.rules import RulesError, SatisfactionParams, build_rules, validate_overrides
+from preuve.mapping.rules import (
+    RULES_FILE,
+    RulesError,
+    SatisfactionParams,
+    build_rules,
+    load_rule_specs,
+    validate_overrides,
+)
 
 
 def test_defaults_come_from_the_rules_file() -> None:
@@ -53,3 +65,30 @@ def test_configuration_refuses_bad_overrides_at_load() -> None:
         TenantConfig(id="x", name="X", rules={"satisfaction": {"min_rate": 0.2}})
     tenant = TenantConfig(id="x", name="X", rules={"satisfaction": {"min_response_rate": 0.2}})
     assert tenant.rules == {"satisfaction": {"min_response_rate": 0.2}}
+
+
+def _rules_file(tmp_path: Path, change: Callable[[list[dict[str, Any]]], None]) -> Path:
+    data = json.loads(RULES_FILE.read_text(encoding="utf-8"))
+    change(data["rules"])
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_malformed_rules_file_names_the_rule(tmp_path: Path) -> None:
+    def break_check(rules: list[dict[str, Any]]) -> None:
+        rules[4]["check"] = "entry_positionning"
+
+    path = _rules_file(tmp_path, break_check)
+    with pytest.raises(RulesError, match=r"rules\[4\] \(rule entry_positioning\) field check"):
+        load_rule_specs(path)
+
+
+def test_rule_naming_an_unknown_indicator_is_refused(tmp_path: Path) -> None:
+    def typo(rules: list[dict[str, Any]]) -> None:
+        rules[0]["indicators"] = [1, 330]
+
+    path = _rules_file(tmp_path, typo)
+    with pytest.raises(RulesError, match=r"'public_information' names unknown indicators \[330\]"):
+        load_rule_specs(path, frozenset(range(1, 34)))
+    assert load_rule_specs(RULES_FILE, frozenset(range(1, 34)))  # the shipped file is fine

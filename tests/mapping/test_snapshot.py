@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from preuve.events import DUE_SOON, PROOF_MISSING, PROOF_RESTORED, Event
 from preuve.evidence.model import Withdrawal
 from preuve.mapping import Status, evaluate, evaluate_and_snapshot
-from preuve.mapping.snapshot import latest_statuses
+from preuve.mapping.result import ActionCoverage, CoverageResult, IndicatorCoverage, Reason
+from preuve.mapping.snapshot import diff_events, latest_statuses
 from preuve.mapping.tables import coverage_snapshot, coverage_status
 from preuve.store import Store
 from tests.factories import record
@@ -184,3 +185,41 @@ async def test_expiring_manual_proof_warns_then_is_lost(store: Store) -> None:
     assert [e.type for e in lost] == [PROOF_MISSING]
     assert lost[0].data["previous_status"] == "proven"
     assert lost[0].data["status"] == "manual"
+
+
+def test_events_never_carry_person_keys_even_when_due() -> None:
+    # A "due" reason names the learners still within the deadline; they are not
+    # at fault, yet their keys must not leave in the event either.
+    reason = Reason(
+        fr="2 positionnements d'entrée attendus au plus tard le 2026-12-03 : "
+        "p_0a1b2c3d4e5f60718293, p_ffeeddccbbaa99887766",
+        en="2 entry positionings expected by 2026-12-03: "
+        "p_0a1b2c3d4e5f60718293, p_ffeeddccbbaa99887766",
+    )
+    item = IndicatorCoverage(
+        indicator=8,
+        criterion=2,
+        status=Status.DUE,
+        reason=reason,
+        minor_nc_possible=True,
+        due_by=date(2026, 12, 3),
+    )
+    action = ActionCoverage(
+        "A1", "Excel", "training", False, False, False, True, None, None, [item]
+    )
+    result = CoverageResult(
+        tenant=TENANT,
+        referential_version="rnq-2026",
+        referential_provisional=True,
+        audit_date=AS_OF,
+        as_of=AS_OF,
+        new_entrant=False,
+        organisation=[],
+        actions=[action],
+    )
+    [event] = diff_events(result, {})
+    assert event.type == DUE_SOON
+    assert event.data["reason"] == (
+        "2 positionnements d'entrée attendus au plus tard le 2026-12-03 : …"
+    )
+    assert event.data["reason_en"] == "2 entry positionings expected by 2026-12-03: …"
