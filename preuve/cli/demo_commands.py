@@ -30,10 +30,21 @@ MSG_DEMO_TITLE = Text(
     type=click.Path(dir_okay=False, path_type=Path),
     help="SQLite file to fill.",
 )
+@click.option(
+    "--moodle/--no-moodle",
+    default=True,
+    show_default=True,
+    help="Also pull from a local Moodle stand-in (a generated fictitious site).",
+)
 @pass_state
-def demo_command(state: CliState, database: Path) -> None:
-    """Run the whole pipeline on a fictitious training organisation."""
-    result = run_demo_sync(database)
+def demo_command(state: CliState, database: Path, moodle: bool) -> None:
+    """Run the whole pipeline on a fictitious training organisation.
+
+    It reads the organisation's files (JSON Lines) and its Moodle site, served
+    on 127.0.0.1 by Preuve's Moodle stand-in, into a SQLite file, then prints
+    the evidence counts and the per-indicator coverage.
+    """
+    result = run_demo_sync(database, with_moodle=moodle)
     if state.json_output:
         state.emit_json(
             {
@@ -56,8 +67,8 @@ def demo_command(state: CliState, database: Path) -> None:
         sys.exit(EXIT_FAILURE)
 
 
-def run_demo_sync(database: Path) -> DemoResult:
-    return run_async(run_demo(database))
+def run_demo_sync(database: Path, *, with_moodle: bool) -> DemoResult:
+    return run_async(run_demo(database, with_moodle=with_moodle))
 
 
 def register(group: click.Group) -> None:

@@ -43,7 +43,7 @@ def demo_settings(database: Path, data_dir: Path, moodle: SourceConfig | None = 
     )
 
 
-async def run_demo(database: Path, *, with_moodle: bool = False) -> DemoResult:
+async def run_demo(database: Path, *, with_moodle: bool = True) -> DemoResult:
     """``with_moodle``: also pull from a Moodle stand-in (a generated fictitious site)."""
     with tempfile.TemporaryDirectory(prefix="preuve-demo-") as tmp:
         if not with_moodle:

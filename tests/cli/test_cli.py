@@ -54,8 +54,17 @@ def test_demo_prints_the_evidence_it_collected(tmp_path: Path) -> None:
     assert "attendance" in out
     code, out, _ = _run("--json", "demo", "--db", str(tmp_path / "demo.db"))
     result = orjson.loads(out)
-    assert result["evidence_counts"]["training_action"] == 3
-    assert result["runs"][0]["status"] == "succeeded"
+    # 3 actions from the files, 4 courses from the Moodle stand-in.
+    assert result["evidence_counts"]["training_action"] == 7
+    assert [(r["source"], r["status"]) for r in result["runs"]] == [
+        ("fichiers", "succeeded"),
+        ("moodle", "succeeded"),
+    ]
+    # Run again: the same data, nothing stored twice.
+    code, out, _ = _run("--json", "demo", "--db", str(tmp_path / "demo.db"))
+    again = orjson.loads(out)
+    assert again["evidence_counts"] == result["evidence_counts"]
+    assert all(r["totals"]["inserted"] == 0 for r in again["runs"])
 
 
 def test_importing_twice_stores_nothing_twice(config: Path, tmp_path: Path) -> None:
