@@ -80,6 +80,19 @@ class SourceConfig(_Section):
         return value or None
 
 
+class WebhookEndpointConfig(_Section):
+    """A webhook subscription declared in the configuration (applied to the store)."""
+
+    id: str = Field(pattern=KEY_PATTERN)
+    url: str = Field(min_length=1)
+    events: list[str] = Field(default_factory=list, description="empty: every event type")
+    secret_env: str = Field(
+        pattern=r"^[A-Za-z][A-Za-z0-9_]*$",
+        description="environment variable holding the whsec_ secret(s), space separated",
+    )
+    description: str = ""
+
+
 class TenantConfig(_Section):
     """A training organisation served by this Preuve instance."""
 
@@ -103,6 +116,7 @@ class TenantConfig(_Section):
         default_factory=dict, description="per-tenant overrides of rule parameters"
     )
     sources: list[SourceConfig] = Field(default_factory=list)
+    webhooks: list[WebhookEndpointConfig] = Field(default_factory=list)
 
     @field_validator("rules")
     @classmethod
@@ -122,6 +136,9 @@ class TenantConfig(_Section):
             if source.id in seen:
                 raise ValueError(f"source id {source.id!r} is used twice")
             seen.add(source.id)
+        hooks = [hook.id for hook in self.webhooks]
+        if len(hooks) != len(set(hooks)):
+            raise ValueError("a webhook id is used twice")
         return self
 
     def source(self, source_id: str) -> SourceConfig:

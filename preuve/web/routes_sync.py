@@ -28,6 +28,7 @@ from preuve.sync.plugins import apply_connector_classes
 from preuve.sync.progress import active_runs, records_so_far
 from preuve.web.keys import SETTINGS_KEY, STORE_KEY
 from preuve.web.routes_webhooks import set_sync_trigger
+from preuve.webhooks.configured import apply_configured_endpoints
 from preuve.webhooks.inbound import mark_inbound_queued, recorded_inbound
 
 DISPATCHER_KEY = web.AppKey("sync_dispatcher", Dispatcher)
@@ -54,6 +55,7 @@ async def _dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
         await scheduler.start()
         dispatcher = scheduler
     app[DISPATCHER_KEY] = dispatcher
+    await apply_configured_endpoints(app[STORE_KEY], settings)
     await _connect_inbound_events(app, dispatcher)
     async with contextlib.AsyncExitStack() as stack:
         if background:
