@@ -310,7 +310,7 @@ async def _store_once(
                     "stored": stored_at,
                     "voids": item.voids,
                     "voided_by": voided_by,
-                    "statement": item.statement,
+                    "statement": pseudonymised(item.statement, mapper.actors.person_ref),
                 }
             )
             if result.record is not None:
@@ -334,6 +334,52 @@ async def _store_once(
                 )
         written = await write_batch_on(conn, tenant, source, records, withdrawals)
         return Received(ids, len(fresh), len(batch) - len(fresh), written)
+
+
+# The homePage of the accounts that stand for people in kept statements.
+PSEUDONYM_HOMEPAGE = "urn:preuve:person"
+# Context and result parts that can name people or carry their free text.
+_PERSONAL_CONTEXT = ("instructor", "team")
+
+
+def _pseudonymous_agent(agent: Any, person_ref: Callable[[Any], str | None]) -> Any:
+    if not isinstance(agent, dict):
+        return agent
+    if agent.get("objectType") == "Group":
+        members = agent.get("member")
+        return {
+            "objectType": "Group",
+            "member": [_pseudonymous_agent(m, person_ref) for m in members or []],
+        }
+    key = person_ref(agent)
+    return {
+        "objectType": "Agent",
+        "account": {"homePage": PSEUDONYM_HOMEPAGE, "name": key or "unknown"},
+    }
+
+
+def pseudonymised(
+    statement: dict[str, Any], person_ref: Callable[[Any], str | None]
+) -> dict[str, Any]:
+    """The statement as kept: people replaced by their pseudonymous keys.
+
+    The intake keeps statements to answer ``GET ?statementId=`` and to compare
+    resends (by the hash of the statement as received), not to hold learners'
+    e-mail addresses and names: the actor, an Agent object, the instructor and
+    team become accounts named by the person key, and free-text responses go.
+    """
+    kept = dict(statement)
+    kept["actor"] = _pseudonymous_agent(statement.get("actor"), person_ref)
+    target = statement.get("object")
+    if isinstance(target, dict) and target.get("objectType") in ("Agent", "Group"):
+        kept["object"] = _pseudonymous_agent(target, person_ref)
+    context = statement.get("context")
+    if isinstance(context, dict) and any(k in context for k in _PERSONAL_CONTEXT):
+        kept["context"] = {k: v for k, v in context.items() if k not in _PERSONAL_CONTEXT}
+    result = statement.get("result")
+    if isinstance(result, dict) and "response" in result:
+        kept["result"] = {k: v for k, v in result.items() if k != "response"}
+    return kept
 
 
 def _write_lock(store: Store) -> asyncio.Lock | None:

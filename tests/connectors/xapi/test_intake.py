@@ -159,6 +159,16 @@ async def test_posted_statements_become_evidence(
     assert statement["id"] == ID_A
     assert statement["stored"]
     assert statement["authority"]["account"]["name"] == "lms"
+    # Kept pseudonymised: the learner's key, not their e-mail address or name.
+    assert statement["actor"] == {
+        "objectType": "Agent",
+        "account": {"homePage": "urn:preuve:person", "name": row.person_ref},
+    }
+    async with store.engine.connect() as conn:
+        kept = await conn.scalar(
+            select(xapi_statement.c.statement).where(xapi_statement.c.statement_id == ID_A)
+        )
+    assert "learner1@of-test.example" not in orjson.dumps(kept).decode()
     assert response.headers["X-Experience-API-Version"] == "1.0.3"
     assert "X-Experience-API-Consistent-Through" in response.headers
     assert response.headers["Last-Modified"].endswith(" GMT")
