@@ -48,4 +48,11 @@ subcontracting = false
   # id = "fichiers"
   # kind = "jsonl"
   # path = "/srv/preuve/import"
+
+  # Signed webhooks (Standard Webhooks) when an indicator lacks proof, a sync fails...
+  # [[tenants.webhooks]]
+  # id = "tickets"
+  # url = "https://hooks.example.org/preuve"
+  # events = ["indicator.proof_missing", "indicator.due_soon", "sync.failed"]  # [] = all
+  # secret_env = "PREUVE_WEBHOOK_SECRET"   # holds whsec_... (several, space separated)
 """
