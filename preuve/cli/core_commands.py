@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,25 @@ def print_outcome(state: CliState, outcome: SyncOutcome) -> None:
         state.err_console.print(
             f"  [yellow]-[/] {where}{error.get('reason') or error.get('message')}"
         )
+
+
+def exit_for(statuses: set[RunStatus]) -> None:
+    """Exit 1 when a run failed, 5 when one was partial (see docs/cli.md)."""
+    if RunStatus.FAILED in statuses:
+        sys.exit(EXIT_FAILURE)
+    if RunStatus.PARTIAL in statuses:
+        sys.exit(EXIT_PARTIAL)
+
+
+def report_imports(state: CliState, files: Sequence[Path], outcomes: list[SyncOutcome]) -> None:
+    """Print one outcome per imported file (or all as JSON), then exit by status."""
+    if state.json_output:
+        state.emit_json([o.as_json() for o in outcomes])
+    else:
+        for file, outcome in zip(files, outcomes, strict=True):
+            state.console.print(f"[bold]{file}[/]")
+            print_outcome(state, outcome)
+    exit_for({o.status for o in outcomes})
 
 
 @click.command("init")
@@ -182,18 +202,7 @@ def import_command(
         finally:
             await store.close()
 
-    outcomes = run_async(_run())
-    if state.json_output:
-        state.emit_json([o.as_json() for o in outcomes])
-    else:
-        for file, outcome in zip(files, outcomes, strict=True):
-            state.console.print(f"[bold]{file}[/]")
-            print_outcome(state, outcome)
-    statuses = {o.status for o in outcomes}
-    if RunStatus.FAILED in statuses:
-        sys.exit(EXIT_FAILURE)
-    if RunStatus.PARTIAL in statuses:
-        sys.exit(EXIT_PARTIAL)
+    report_imports(state, files, run_async(_run()))
 
 
 @click.group("db")

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from preuve.cli.common import CliState, pass_state, run_async
-from preuve.cli.core_commands import print_outcome
+from preuve.cli.core_commands import exit_for, print_outcome
 from preuve.connectors.scorm.sources import scorm_source
-from preuve.constants import EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE
-from preuve.store import RunStatus, open_store
+from preuve.constants import EXIT_USAGE
+from preuve.store import open_store
 from preuve.sync.runner import SyncOutcome, sync_source
 
 
@@ -63,10 +62,7 @@ def import_command(
         state.emit_json(outcome.as_json())
     else:
         print_outcome(state, outcome)
-    if outcome.status is RunStatus.FAILED:
-        sys.exit(EXIT_FAILURE)
-    if outcome.status is RunStatus.PARTIAL:
-        sys.exit(EXIT_PARTIAL)
+    exit_for({outcome.status})
 
 
 def register(group: click.Group) -> None:

@@ -9,7 +9,6 @@ twice) and ``--wait`` follows the jobs until they end. Without Redis, or with
 from __future__ import annotations
 
 import asyncio
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,11 +20,11 @@ from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
 from preuve.cli.common import CliState, pass_state, run_async
-from preuve.cli.core_commands import print_outcome
+from preuve.cli.core_commands import exit_for, print_outcome
 from preuve.config.settings import Settings
-from preuve.constants import EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE
+from preuve.constants import EXIT_USAGE
 from preuve.i18n import Text
-from preuve.store import RunStatus, Store, SyncRun, open_store
+from preuve.store import Store, SyncRun, open_store
 from preuve.sync.dispatch import ArqDispatcher, TriggerResult, TriggerStatus
 from preuve.sync.embedded import abandoned_after
 from preuve.sync.jobs import run_sync_job
@@ -67,13 +66,6 @@ def _targets(state: CliState, tenant_id: str | None, source_id: str | None) -> l
         known = ", ".join(f"{t.id}/{s.id}" for t in tenants for s in t.sources if s.enabled)
         state.fail(MSG_NO_SOURCE(source=source_id, known=known or "-"), EXIT_USAGE)
     return targets
-
-
-def _exit_for(statuses: set[RunStatus]) -> None:
-    if RunStatus.FAILED in statuses:
-        sys.exit(EXIT_FAILURE)
-    if RunStatus.PARTIAL in statuses:
-        sys.exit(EXIT_PARTIAL)
 
 
 # --- inline ----------------------------------------------------------------------
@@ -160,7 +152,7 @@ def _sync_inline(state: CliState, targets: list[Target]) -> None:
                 continue
             state.console.print(f"[bold]{result.tenant}/{result.source}[/]: {result.status}")
             print_outcome(state, result)
-    _exit_for({o.status for o in outcomes})
+    exit_for({o.status for o in outcomes})
 
 
 # --- queued ----------------------------------------------------------------------
@@ -250,7 +242,7 @@ def _sync_queued(state: CliState, targets: list[Target], wait: bool) -> None:
                     f"  [yellow]-[/] {error.get('item') or ''} "
                     f"{error.get('reason') or error.get('message')}"
                 )
-    _exit_for({r.status for r in runs})
+    exit_for({r.status for r in runs})
 
 
 @click.command("sync")

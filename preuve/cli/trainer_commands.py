@@ -9,15 +9,15 @@ from typing import Any
 import click
 
 from preuve.cli.common import CliState, pass_state, run_async
-from preuve.cli.core_commands import print_outcome
+from preuve.cli.core_commands import report_imports
 from preuve.config.settings import SourceConfig, TenantConfig
 from preuve.connectors.cv.connector import CursorState
 from preuve.connectors.cv.constants import STREAM_NAME, TRAINER_KINDS
 from preuve.connectors.cv.options import CvOptions
-from preuve.constants import EXIT_FAILURE, EXIT_PARTIAL, EXIT_USAGE
+from preuve.constants import EXIT_USAGE
 from preuve.evidence.identity import Pseudonymiser
 from preuve.i18n import Text
-from preuve.store import RunStatus, Store, open_store
+from preuve.store import Store, open_store
 from preuve.sync.runner import SyncOutcome, sync_source
 
 DEFAULT_IMPORT_SOURCE = "trainer-import"
@@ -94,18 +94,7 @@ def import_command(
         finally:
             await store.close()
 
-    outcomes = run_async(_run())
-    if state.json_output:
-        state.emit_json([o.as_json() for o in outcomes])
-    else:
-        for file, outcome in zip(files, outcomes, strict=True):
-            state.console.print(f"[bold]{file}[/]")
-            print_outcome(state, outcome)
-    statuses = {o.status for o in outcomes}
-    if RunStatus.FAILED in statuses:
-        sys.exit(EXIT_FAILURE)
-    if RunStatus.PARTIAL in statuses:
-        sys.exit(EXIT_PARTIAL)
+    report_imports(state, files, run_async(_run()))
 
 
 def _copy_folders(tenant: TenantConfig) -> set[Path]:

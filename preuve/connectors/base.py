@@ -13,12 +13,33 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from types import TracebackType
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Self, TypeVar
 
-from preuve.config.settings import SourceConfig
-from preuve.connectors.errors import SkippedItem
+from pydantic import BaseModel, ValidationError
+
+from preuve.config.settings import SourceConfig, describe_validation_error
+from preuve.connectors.errors import PermanentError, SkippedItem
 from preuve.evidence.identity import Pseudonymiser
 from preuve.evidence.model import EvidenceData, EvidenceRecord, Provenance, Withdrawal
+from preuve.i18n import Text
+
+OptionsT = TypeVar("OptionsT", bound=BaseModel)
+
+MSG_BAD_OPTIONS = Text(
+    fr="options invalides pour la source {source} : {problems}",
+    en="invalid options for source {source}: {problems}",
+)
+
+
+def validate_options(source: SourceConfig, model: type[OptionsT]) -> OptionsT:
+    """A source's ``options`` as the connector's model; a bad key fails the sync, named."""
+    try:
+        return model.model_validate(source.options)
+    except ValidationError as exc:
+        problems = "; ".join(describe_validation_error(exc))
+        raise PermanentError(
+            MSG_BAD_OPTIONS(source=source.id, problems=problems), code="bad_options"
+        ) from exc
 
 
 def utcnow() -> datetime:

@@ -49,7 +49,8 @@ class SyncRun:
         }
 
 
-def _run(row: Any) -> SyncRun:
+def run_from_row(row: Any) -> SyncRun:
+    """A ``sync_run`` row as a :class:`SyncRun`."""
     return SyncRun(
         id=row.id,
         tenant=row.tenant,
@@ -58,8 +59,8 @@ def _run(row: Any) -> SyncRun:
         status=RunStatus(row.status),
         started_at=row.started_at,
         finished_at=row.finished_at,
-        counts=row.counts,
-        errors=row.errors,
+        counts=row.counts or {},
+        errors=row.errors or [],
         worker=row.worker,
     )
 
@@ -117,7 +118,7 @@ class RunLog:
     async def get(self, run_id: str) -> SyncRun | None:
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(sync_run).where(sync_run.c.id == run_id))).first()
-        return _run(row) if row is not None else None
+        return run_from_row(row) if row is not None else None
 
     async def recent(
         self, *, tenant: str | None = None, source: str | None = None, limit: int = 20
@@ -128,4 +129,4 @@ class RunLog:
         if source is not None:
             query = query.where(sync_run.c.source == source)
         async with self.engine.connect() as conn:
-            return [_run(row) for row in (await conn.execute(query)).all()]
+            return [run_from_row(row) for row in (await conn.execute(query)).all()]

@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import select
 
 from preuve.store import RunStatus, Store, SyncRun
+from preuve.store.runs import run_from_row
 from preuve.store.schema import sync_run
-
-
-def _to_run(row: Any) -> SyncRun:
-    return SyncRun(
-        id=row.id,
-        tenant=row.tenant,
-        source=row.source,
-        trigger=row.trigger,
-        status=RunStatus(row.status),
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        counts=row.counts or {},
-        errors=row.errors or [],
-        worker=row.worker,
-    )
 
 
 async def active_runs(
@@ -38,7 +22,7 @@ async def active_runs(
     if source is not None:
         query = query.where(sync_run.c.source == source)
     async with store.engine.connect() as conn:
-        return [_to_run(row) for row in (await conn.execute(query)).all()]
+        return [run_from_row(row) for row in (await conn.execute(query)).all()]
 
 
 def records_so_far(run: SyncRun) -> int:

@@ -31,12 +31,13 @@ from preuve.connectors.base import (
     Connector,
     ConnectorContext,
     Stream,
+    validate_options,
 )
 from preuve.connectors.cv.constants import MAX_DOCUMENT_BYTES, STREAM_NAME, SUPPORTED_SUFFIXES
 from preuve.connectors.cv.dates import partial_date
 from preuve.connectors.cv.document import CvFormatError
 from preuve.connectors.cv.identity import resolve_owner
-from preuve.connectors.cv.options import CvOptions, load_options, mapped_email
+from preuve.connectors.cv.options import CvOptions, mapped_email
 from preuve.connectors.cv.parse import MSG_TOO_BIG, parse_document
 from preuve.connectors.cv.records import Payload, document_key, document_ref, payloads
 from preuve.connectors.errors import PermanentError, SkippedItem
@@ -297,7 +298,7 @@ class CvConnector(Connector):
     def options(self) -> CvOptions:
         """The source options, validated on first use (a bad one fails the run, named)."""
         if self._options is None:
-            self._options = load_options(self.context.source.id, self.context.source.options)
+            self._options = validate_options(self.context.source, CvOptions)
         return self._options
 
     def now(self) -> datetime:

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-
-from preuve.config.settings import describe_validation_error
 from preuve.connectors.cv.constants import DEFAULT_BATCH_FILES
-from preuve.connectors.errors import PermanentError
-from preuve.i18n import Text
-
-MSG_BAD_OPTIONS = Text(
-    fr="options de la source {source} invalides : {problems}",
-    en="invalid options of source {source}: {problems}",
-)
 
 
 def _email(value: str) -> str:
@@ -55,16 +45,6 @@ class CvOptions(BaseModel):
     @classmethod
     def _one_email(cls, value: str | None) -> str | None:
         return _email(value) if value is not None else None
-
-
-def load_options(source_id: str, raw: dict[str, Any]) -> CvOptions:
-    try:
-        return CvOptions.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(describe_validation_error(exc))
-        raise PermanentError(
-            MSG_BAD_OPTIONS(source=source_id, problems=problems), code="bad_options"
-        ) from exc
 
 
 def mapped_email(options: CvOptions, relative: str) -> str | None:

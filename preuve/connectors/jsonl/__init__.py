@@ -12,11 +12,17 @@ from pathlib import Path
 from typing import ClassVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from preuve import __version__
-from preuve.config.settings import describe_validation_error
-from preuve.connectors.base import Batch, CheckReport, CheckStatus, Connector, Stream
+from preuve.connectors.base import (
+    Batch,
+    CheckReport,
+    CheckStatus,
+    Connector,
+    Stream,
+    validate_options,
+)
 from preuve.connectors.errors import PermanentError, SkippedItem
 from preuve.constants import DEFAULT_BATCH_SIZE
 from preuve.evidence.jsonl import JsonlProblem, read_jsonl
@@ -28,10 +34,6 @@ MSG_NO_PATH = Text(
 )
 MSG_NOT_FOUND = Text(fr="introuvable : {path}", en="not found: {path}")
 MSG_FILES = Text(fr="{count} fichier(s) JSON Lines à lire", en="{count} JSON Lines file(s) to read")
-MSG_BAD_OPTIONS = Text(
-    fr="options invalides pour la source {source} : {problems}",
-    en="invalid options for source {source}: {problems}",
-)
 
 
 class JsonlOptions(BaseModel):
@@ -115,14 +117,7 @@ class JsonlConnector(Connector):
 
     @property
     def options(self) -> JsonlOptions:
-        try:
-            return JsonlOptions.model_validate(self.context.source.options)
-        except ValidationError as exc:
-            problems = "; ".join(describe_validation_error(exc))
-            raise PermanentError(
-                MSG_BAD_OPTIONS(source=self.context.source.id, problems=problems),
-                code="bad_options",
-            ) from exc
+        return validate_options(self.context.source, JsonlOptions)
 
     def _root(self) -> Path:
         if not self.context.source.path:

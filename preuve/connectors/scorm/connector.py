@@ -24,7 +24,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from preuve import __version__
 from preuve.config.settings import describe_validation_error
-from preuve.connectors.base import Batch, CheckReport, CheckStatus, Connector, Stream
+from preuve.connectors.base import (
+    Batch,
+    CheckReport,
+    CheckStatus,
+    Connector,
+    Stream,
+    validate_options,
+)
 from preuve.connectors.errors import PermanentError, SkippedItem
 from preuve.connectors.scorm.constants import (
     CONNECTOR_KIND,
@@ -67,10 +74,6 @@ MSG_NONE = Text(
     ".tsv, .csv, .json, .xml) dans {path}",
     en="no SCORM package (.zip, folder with imsmanifest.xml) or tracking export (.txt, .tsv, "
     ".csv, .json, .xml) in {path}",
-)
-MSG_BAD_OPTIONS = Text(
-    fr="options invalides pour la source {source} : {problems}",
-    en="invalid options for source {source}: {problems}",
 )
 MSG_UNKNOWN_XML = Text(
     fr="XML non reconnu : rapport SCORM Cloud attendu (un manifeste doit s'appeler "
@@ -303,14 +306,7 @@ class ScormConnector(Connector):
 
     @property
     def options(self) -> ScormOptions:
-        try:
-            return ScormOptions.model_validate(self.context.source.options)
-        except ValidationError as exc:
-            problems = "; ".join(describe_validation_error(exc))
-            raise PermanentError(
-                MSG_BAD_OPTIONS(source=self.context.source.id, problems=problems),
-                code="bad_options",
-            ) from exc
+        return validate_options(self.context.source, ScormOptions)
 
     @property
     def zone(self) -> tzinfo:
