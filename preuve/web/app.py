@@ -14,6 +14,7 @@ from preuve.web.keys import SETTINGS_KEY, STORE_KEY
 # Modules that add routes: each has ``setup(app: web.Application) -> None``.
 ROUTE_MODULES: tuple[str, ...] = (
     "preuve.web.routes_core",
+    "preuve.web.routes_coverage",
     "preuve.web.routes_sync",
     "preuve.web.routes_metrics",
     "preuve.web.routes_webhooks",
