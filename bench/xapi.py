@@ -317,6 +317,65 @@ async def intake_store(postgres: str | None) -> AsyncIterator[Store]:
         await _pg_admin(postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def _intake_headers() -> dict[str, str]:
+    auth = base64.b64encode(b"moodle:moodle-secret").decode()
+    return {
+        "Authorization": f"Basic {auth}",
+        "X-Experience-API-Version": "1.0.3",
+        "Content-Type": "application/json",
+    }
+
+
+async def remote_sender(url: str, count: int, seed: int, senders: int) -> float:
+    """The LMS side, run in its own process: POST every batch, return the seconds taken."""
+    bodies = _bodies(count, seed=seed)
+    queue = iter(enumerate(bodies, start=1))
+    async with aiohttp.ClientSession() as client:
+        start = time.perf_counter()
+        await asyncio.gather(
+            *(_send(client, url, _intake_headers(), queue, 0, []) for _ in range(senders))
+        )
+        return time.perf_counter() - start
+
+
+async def bench_intake_from_another_process(
+    count: int, rows: list[list[Any]], *, postgres: str | None = None, senders: int = 1
+) -> None:
+    """The intake alone in this process; the sender (the LMS) in a child process."""
+    backend = "postgresql" if postgres else "sqlite"
+    async with intake_store(postgres) as store:
+        app = web.Application(client_max_size=64 * 1024 * 1024)
+        app[SETTINGS_KEY] = _intake_settings()
+        app[STORE_KEY] = store
+        routes_xapi.setup(app)
+        server = TestServer(app)
+        await server.start_server()
+        try:
+            cpu_start = time.process_time()
+            child = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench.xapi",
+                "--send",
+                str(server.make_url("/xapi/statements")),
+                str(count),
+                "17",
+                str(senders),
+                stdout=asyncio.subprocess.PIPE,
+            )
+            out, _ = await child.communicate()
+            if child.returncode != 0:
+                raise RuntimeError("the sender process failed")
+            seconds = float(out.decode().strip().splitlines()[-1])
+            cpu = time.process_time() - cpu_start
+        finally:
+            await server.close()
+    note = f"{senders} sender(s) in another process, {count / cpu:,.0f} statements per CPU-second"
+    rows.append(
+        [f"intake {backend}, LMS in its own process", count, seconds, count / seconds, "", note]
+    )
+
+
 async def bench_intake(
     count: int,
     traced_count: int,
@@ -325,12 +384,7 @@ async def bench_intake(
     postgres: str | None = None,
     senders: int = 1,
 ) -> None:
-    auth = base64.b64encode(b"moodle:moodle-secret").decode()
-    headers = {
-        "Authorization": f"Basic {auth}",
-        "X-Experience-API-Version": "1.0.3",
-        "Content-Type": "application/json",
-    }
+    headers = _intake_headers()
     backend = "postgresql" if postgres else "sqlite"
     runs = ((f"intake {backend}", count, False), (f"intake {backend} (traced)", traced_count, True))
     for label, size, trace in runs:
@@ -382,6 +436,7 @@ async def main(args: argparse.Namespace) -> None:
         await bench_pull(args.count, rows, checks)
     traced = max(args.intake // 5, 2000)
     await bench_intake(args.intake, traced, rows, senders=args.senders)
+    await bench_intake_from_another_process(args.intake, rows, senders=args.senders)
     if args.postgres:
         await bench_intake(args.intake, traced, rows, postgres=args.postgres, senders=args.senders)
     headers = ["run", "statements", "seconds", "statements/s", "peak heap MB", "notes"]
@@ -400,7 +455,12 @@ def cli() -> None:
         "--postgres", default=None, help="also measure the intake on this server (admin URL)"
     )
     parser.add_argument("--skip-pull", action="store_true", help="intake only")
+    parser.add_argument("--send", nargs=4, metavar=("URL", "COUNT", "SEED", "SENDERS"))
     args = parser.parse_args()
+    if args.send:  # the child process of bench_intake_from_another_process
+        url, count, seed, senders = args.send
+        print(asyncio.run(remote_sender(url, int(count), int(seed), int(senders))))
+        return
     if args.quick:
         args.count, args.intake = 20_000, 5_000
     asyncio.run(main(args))
