@@ -11,12 +11,14 @@ from preuve.connectors.errors import ConnectorError, PermanentError, SkipItem, T
 from preuve.connectors.moodle.constants import (
     CAPABILITIES,
     F_ATTENDANCE_SESSIONS,
+    F_BADGES,
     F_ENROLLED,
     F_FEEDBACK_RESPONSES,
     F_GRADE_ITEMS,
     MENU_FUNCTIONS,
     MENU_ROLES,
     OPTIONAL_FUNCTIONS,
+    QUIZ_ATTEMPTS_LOST,
     REQUIRED_FUNCTIONS,
 )
 from preuve.connectors.moodle.encoding import options_list
@@ -104,6 +106,10 @@ async def _probe(
 def _functions(report: CheckReport, info: SiteInfo) -> None:
     missing_required = [f for f in REQUIRED_FUNCTIONS if not info.has(f)]
     missing_optional = [f for f in OPTIONAL_FUNCTIONS if not info.has(f)]
+    lost = dict(OPTIONAL_FUNCTIONS)
+    if not info.has(info.quiz_attempts_function):
+        missing_optional.append(info.quiz_attempts_function)
+        lost[info.quiz_attempts_function] = QUIZ_ATTEMPTS_LOST
     for function in missing_required:
         report.add(
             CheckStatus.ERROR, "function_missing", MSG_REQUIRED(function=function), MENU_FUNCTIONS
@@ -112,7 +118,7 @@ def _functions(report: CheckReport, info: SiteInfo) -> None:
         report.add(
             CheckStatus.WARNING,
             "optional_function_missing",
-            MSG_OPTIONAL(function=function, what=OPTIONAL_FUNCTIONS[function]),
+            MSG_OPTIONAL(function=function, what=lost[function]),
             MENU_FUNCTIONS,
         )
     if not missing_required and not missing_optional:
@@ -149,6 +155,16 @@ async def _probes(report: CheckReport, connector: MoodleConnector, info: SiteInf
             "notes",
             "moodle/grade:viewall",
             lambda: client.call(F_GRADE_ITEMS, {"courseid": course.id}, item=f"cours {course.id}"),
+            course.id,
+            required=False,
+        )
+    contact = next((uid for c in courses for uid in c.contacts), None)
+    if contact is not None and info.has(F_BADGES):
+        await _probe(
+            report,
+            "badges",
+            "moodle/badges:viewotherbadges",
+            lambda: client.call(F_BADGES, {"userid": contact}, item="badges"),
             course.id,
             required=False,
         )

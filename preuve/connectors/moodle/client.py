@@ -49,7 +49,8 @@ class MoodleClient:
         initial_wait: float = 0.5,
         max_wait: float = 30.0,
     ) -> None:
-        self.endpoint = base_url.rstrip("/") + REST_PATH
+        self.base_url = base_url.rstrip("/")
+        self.endpoint = self.base_url + REST_PATH
         self._token = token
         self._concurrency = concurrency
         self._semaphore = asyncio.Semaphore(concurrency)

@@ -24,9 +24,12 @@ F_FEEDBACK_NON_RESPONDENTS: Final = "mod_feedback_get_non_respondents"
 F_SCORMS: Final = "mod_scorm_get_scorms_by_courses"
 F_SCORM_SCOES: Final = "mod_scorm_get_scorm_scoes"
 F_SCORM_TRACKS: Final = "mod_scorm_get_scorm_sco_tracks"
+F_QUIZ_BEST_GRADE: Final = "mod_quiz_get_user_best_grade"
+F_BADGES: Final = "core_badges_get_user_badges"
 # Version-dependent: Moodle 5.0 replaced the quiz attempts function.
 F_QUIZ_ATTEMPTS_OLD: Final = "mod_quiz_get_user_attempts"
 F_QUIZ_ATTEMPTS_NEW: Final = "mod_quiz_get_user_quiz_attempts"
+QUIZ_ATTEMPTS_RENAMED_IN: Final = 5  # Moodle major release that added the new name
 
 REQUIRED_FUNCTIONS: Final = (F_SITE_INFO, F_COURSES, F_CONTENTS, F_ENROLLED)
 
@@ -44,7 +47,11 @@ OPTIONAL_FUNCTIONS: Final[dict[str, str]] = {
     F_SCORMS: "traces SCORM",
     F_SCORM_SCOES: "traces SCORM",
     F_SCORM_TRACKS: "traces SCORM",
+    F_QUIZ_BEST_GRADE: "note des tests de positionnement sans note au carnet",
+    F_BADGES: "badges des formateurs (qualifications, formation continue)",
 }
+# What is lost when the version's quiz attempts function is missing (name chosen per version).
+QUIZ_ATTEMPTS_LOST: Final = "date des tests de positionnement (tentatives terminées)"
 
 # Capabilities the token user needs (Moodle checks them in the code, per context).
 CAPABILITIES: Final[dict[str, str]] = {
@@ -57,6 +64,8 @@ CAPABILITIES: Final[dict[str, str]] = {
     "mod/feedback:viewreports": "lire les réponses aux questionnaires",
     "mod/scorm:viewreport": "lire les traces SCORM",
     "report/completion:view": "lire l'achèvement",
+    "mod/quiz:viewreports": "lire les tentatives de test des apprenants",
+    "moodle/badges:viewotherbadges": "lire les badges des formateurs",
 }
 
 # The capability each function checks for another user's data (Moodle 4.5 code).
@@ -70,6 +79,10 @@ FUNCTION_CAPABILITIES: Final[dict[str, str]] = {
     F_FEEDBACK_NON_RESPONDENTS: "mod/feedback:viewreports",
     F_SCORM_TRACKS: "mod/scorm:viewreport",
     F_ACTIVITIES_COMPLETION: "report/completion:view",
+    F_QUIZ_ATTEMPTS_OLD: "mod/quiz:viewreports",
+    F_QUIZ_ATTEMPTS_NEW: "mod/quiz:viewreports",
+    F_QUIZ_BEST_GRADE: "mod/quiz:viewreports",
+    F_BADGES: "moodle/badges:viewotherbadges",
 }
 
 MENU_FUNCTIONS: Final = (
@@ -96,5 +109,12 @@ SERVICE_ERRORS: Final = frozenset(
 DISABLED_ERRORS: Final = frozenset({"webservicesnotenabled", "enablewsdescription"})
 CAPABILITY_ERRORS: Final = frozenset({"nopermissions", "required_capability_exception"})
 COURSE_SKIP_ERRORS: Final = frozenset(
-    {"requireloginerror", "errorcoursecontextnotvalid", "invalidrecord", "usernotenroled", "nofile"}
+    {
+        "requireloginerror",
+        "errorcoursecontextnotvalid",
+        "invalidrecord",
+        "usernotenroled",
+        "nofile",
+        "badgesdisabled",  # site setting: skipped and reported, the rest goes on
+    }
 )

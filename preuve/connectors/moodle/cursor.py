@@ -5,11 +5,18 @@ completed, read everything). ``full_at``: start of the last full pass. While a p
 runs, each batch carries ``run`` (its start), ``after`` (last course id fully
 read) and ``full``; the last batch of a pass moves ``since``. Courses skipped
 during a pass are kept in ``retry`` and read again next time.
+
+``seen`` (streams that withdraw deleted evidence): per course, the units
+(activities, sessions, grade items...) and the user ids its last complete read
+found. A later read of the course withdraws what the cross product of the two
+could have produced and was not produced again. It grows with the site's
+enrolments and activities, not with history: a deleted course leaves it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 import orjson
 
@@ -22,6 +29,7 @@ class CursorState:
     after: int | None = None
     full: bool = True
     retry: tuple[int, ...] = field(default_factory=tuple)
+    seen: dict[int, Seen] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, value: str | None) -> CursorState:
@@ -36,8 +44,9 @@ class CursorState:
                 after=data.get("after"),
                 full=bool(data.get("full", True)),
                 retry=tuple(int(i) for i in data.get("retry", ())),
+                seen=_seen(data.get("seen")),
             )
-        except (orjson.JSONDecodeError, AttributeError, TypeError, ValueError):
+        except (orjson.JSONDecodeError, AttributeError, IndexError, TypeError, ValueError):
             return cls()  # an unreadable cursor means: read everything again
 
     def dump(self) -> str:
@@ -49,6 +58,10 @@ class CursorState:
                 "after": self.after,
                 "full": self.full,
                 "retry": sorted(set(self.retry)),
+                "seen": {
+                    str(course): [sorted(s.units), sorted(s.users)]
+                    for course, s in sorted(self.seen.items())
+                },
             }
         ).decode()
 
@@ -67,13 +80,31 @@ class CursorState:
         )
         return replace(self, run=now, after=None, full=full)
 
-    def progress(self, after: int, retry: set[int]) -> CursorState:
-        return replace(self, after=after, retry=tuple(sorted(retry)))
+    def progress(self, after: int, retry: set[int], seen: dict[int, Seen]) -> CursorState:
+        return replace(self, after=after, retry=tuple(sorted(retry)), seen=dict(seen))
 
-    def finish(self, overlap: int, retry: set[int]) -> CursorState:
+    def finish(self, overlap: int, retry: set[int], seen: dict[int, Seen]) -> CursorState:
         run = self.run or 0
         return CursorState(
             since=max(run - overlap, 0),
             full_at=run if self.full else self.full_at,
             retry=tuple(sorted(retry)),
+            seen=dict(seen),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What one course's last complete read produced evidence for."""
+
+    units: frozenset[str] = frozenset()
+    users: frozenset[int] = frozenset()
+
+
+def _seen(raw: Any) -> dict[int, Seen]:
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        int(course): Seen(frozenset(str(u) for u in pair[0]), frozenset(int(u) for u in pair[1]))
+        for course, pair in raw.items()
+    }

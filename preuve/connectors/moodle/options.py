@@ -112,6 +112,11 @@ class MoodleOptions(_Options):
         idnumber=r"(?i)final|certif", name=r"(?i)(é|e)valuation finale|examen|certification"
     )
     attendance_status_map: dict[str, AttendanceStatus] = Field(default_factory=dict)
+    # A trainer's Moodle badge is continuing development when its name matches, else
+    # a qualification.
+    badge_cpd: Matcher = Matcher(
+        name=r"(?i)formation continue|perfectionnement|recyclage|mise (à|a) jour|cpd"
+    )
     survey_cold: Matcher = Matcher(idnumber=r"(?i)froid|cold", name=r"(?i)(à|a) froid|cold")
     survey_stakeholders: dict[Stakeholder, str] = Field(
         default_factory=lambda: {

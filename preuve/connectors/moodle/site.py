@@ -22,6 +22,7 @@ from preuve.connectors.moodle.constants import (
     F_SITE_INFO,
     F_UPDATES_SINCE,
     MENU_FUNCTIONS,
+    QUIZ_ATTEMPTS_RENAMED_IN,
     REQUIRED_FUNCTIONS,
 )
 from preuve.connectors.moodle.cursor import CursorState
@@ -61,9 +62,19 @@ class SiteInfo:
         return function in self.functions
 
     @property
+    def major(self) -> int:
+        head = self.release.split(".", 1)[0]
+        return int(head) if head.isdigit() else 0
+
+    @property
     def quiz_attempts_function(self) -> str:
-        """Moodle 5.0 deprecated mod_quiz_get_user_attempts for the new name."""
-        return F_QUIZ_ATTEMPTS_NEW if self.has(F_QUIZ_ATTEMPTS_NEW) else F_QUIZ_ATTEMPTS_OLD
+        """Moodle 5.0 deprecated mod_quiz_get_user_attempts for the new name: the new
+        one when the service has it, else the old one (the expected one on 5.0+)."""
+        if self.has(F_QUIZ_ATTEMPTS_NEW):
+            return F_QUIZ_ATTEMPTS_NEW
+        if self.has(F_QUIZ_ATTEMPTS_OLD) or self.major < QUIZ_ATTEMPTS_RENAMED_IN:
+            return F_QUIZ_ATTEMPTS_OLD
+        return F_QUIZ_ATTEMPTS_NEW
 
     def plugin_versions(self) -> dict[str, str]:
         versions: dict[str, str] = {}

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 from preuve.connectors.moodle.constants import F_ATTENDANCE_SESSIONS
 from preuve.connectors.moodle.site import CourseInfo
-from preuve.connectors.moodle.stream_base import CourseOutput, CourseStream
+from preuve.connectors.moodle.stream_base import CourseOutput, CourseStream, Keys
 from preuve.connectors.moodle.values import epoch, half_days, text, to_float, to_int
 from preuve.evidence.model import Attendance, AttendanceStatus, Slot, TrainingSession
 from preuve.i18n import Text
@@ -67,6 +67,16 @@ class AttendanceStream(CourseStream):
     functions: ClassVar[tuple[str, ...]] = (F_ATTENDANCE_SESSIONS,)
     live = True
 
+    def keys(self, course_id: int, unit: str, user: int) -> Keys:
+        # unit: "session" or "session:attendance:day:half" (one half-day of a session).
+        parts = unit.split(":")
+        if len(parts) != 4:
+            return () if user else (("session", f"attsession:{unit}"),)
+        session, attendance, day, half = parts
+        if user:
+            return (("attendance", f"att:{session}:{user}:{half}:{day}"),)
+        return (("slot", f"slot:{attendance}:{day}:{half}"),)
+
     async def read_course(self, course: CourseInfo) -> CourseOutput:
         out = self.output()
         site = self.site
@@ -75,10 +85,11 @@ class AttendanceStream(CourseStream):
             return out
         people = {m.user_id: m.person_ref for m in await site.members(course.id)}
         for module in modules:
-            sessions = await site.client.call(
+            sessions = await self.fetch(
+                out,
                 F_ATTENDANCE_SESSIONS,
                 {"attendanceid": module.instance},
-                item=f"cours {course.id}, émargement {module.instance}",
+                f"cours {course.id}, émargement {module.instance}",
             )
             for session in sessions or ():
                 self._session(out, course, module.instance, session, people)
@@ -108,6 +119,7 @@ class AttendanceStream(CourseStream):
             item,
             TrainingSession,
             source_id=f"attsession:{session_id}",
+            unit=str(session_id),
             effective_at=begins,
             action_ref=action_ref,
             session_ref=session_ref,
@@ -116,15 +128,21 @@ class AttendanceStream(CourseStream):
             end=begins + timedelta(seconds=duration) if duration else None,
         )
         slots = half_days(start, duration, options.tz)
-        for day, half in slots:
+        # Per half-day: its key in this attendance activity and its tracking unit.
+        halves = [
+            (day, half, f"{day.isoformat()}:{half.value}", f"{session_id}:{attendance_id}")
+            for day, half in slots
+        ]
+        for day, half, key, session_unit in halves:
             self.emit(
                 out,
                 item,
                 Slot,
-                source_id=f"slot:{attendance_id}:{day.isoformat()}:{half.value}",
+                source_id=f"slot:{attendance_id}:{key}",
+                unit=f"{session_unit}:{key}",
                 effective_at=begins,
                 action_ref=action_ref,
-                slot_ref=f"{site.source_id}:att{attendance_id}:{day.isoformat()}:{half.value}",
+                slot_ref=f"{site.source_id}:att{attendance_id}:{key}",
                 day=day,
                 half=half,
                 session_ref=session_ref,
@@ -146,16 +164,18 @@ class AttendanceStream(CourseStream):
                 )
                 continue
             person_ref = people.get(student) or site.person_ref(student)
-            for day, half in slots:
+            for day, half, key, session_unit in halves:
                 self.emit(
                     out,
                     who,
                     Attendance,
                     source_id=f"att:{session_id}:{student}:{half.value}:{day.isoformat()}",
+                    unit=f"{session_unit}:{key}",
+                    user=student,
                     effective_at=begins,
                     action_ref=action_ref,
                     person_ref=person_ref,
-                    slot_ref=f"{site.source_id}:att{attendance_id}:{day.isoformat()}:{half.value}",
+                    slot_ref=f"{site.source_id}:att{attendance_id}:{key}",
                     day=day,
                     half=half,
                     status=found,

@@ -4,24 +4,36 @@ Courses are read a few at a time (bounded by the client's concurrency) and in
 id order, so a batch's cursor (``after`` = last course fully read) never covers
 a course that was not read. A course Moodle refuses is skipped, reported, and
 retried on the next pass.
+
+Deletions: a stream that implements :meth:`CourseStream.keys` tags what it
+emits with a unit (activity, session, grade item...) and a user. The cursor
+keeps, per course, the units and users of the last complete read; the next
+read of the course withdraws every key the old units x users could name that
+was not emitted again (a learner unenrolled, an activity or a grade deleted).
+A course that leaves the course list has all its tracked keys withdrawn. A read
+with a skipped item other than a bad value (an error, a Moodle warning) withdraws
+nothing and keeps the old state with the new, so an error never passes for a
+deletion. The connector never reads the store;
+withdrawing a key the store never held is a no-op there.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import ValidationError
 
 from preuve.connectors.base import Batch, Stream, utcnow
 from preuve.connectors.errors import SkipItem, SkippedItem
 from preuve.connectors.moodle.concurrency import ordered_map
-from preuve.connectors.moodle.cursor import CursorState
+from preuve.connectors.moodle.cursor import CursorState, Seen
+from preuve.connectors.moodle.errors import warnings_of
 from preuve.connectors.moodle.site import CourseInfo, MoodleSite
-from preuve.evidence.model import EvidenceData, EvidenceRecord
+from preuve.evidence.model import EvidenceData, EvidenceRecord, Withdrawal
 from preuve.i18n import Text
 
 if TYPE_CHECKING:
@@ -32,6 +44,44 @@ MSG_FUNCTION_MISSING = Text(
     en="stream {stream} skipped: function(s) {functions} missing from the external service",
 )
 MSG_INVALID = Text(fr="donnée invalide : {error}", en="invalid data: {error}")
+MSG_GONE = Text(
+    fr="n'existe plus dans Moodle (cours {course})",
+    en="no longer in Moodle (course {course})",
+)
+MSG_EMPTY_LIST = Text(
+    fr="Moodle ne renvoie aucun cours : aucun retrait appliqué par prudence",
+    en="Moodle returned no course: nothing withdrawn, as a precaution",
+)
+
+MSG_WARNING = Text(
+    fr="Moodle signale une partie illisible ({code}) : {message}",
+    en="Moodle reports an unreadable part ({code}): {message}",
+)
+MAX_MESSAGE = 300  # Moodle's own (English) text, cut: it is for the admin only
+
+# Skipped items about a value Moodle did send (the record is left out or kept without
+# it): the read is still complete. Any other skipped item means Moodle left something
+# out, and then nothing is withdrawn.
+VALUE_PROBLEMS = frozenset({"invalid_record", "unknown_status", "invalid_value"})
+
+Keys = tuple[tuple[str, str], ...]  # (evidence kind, source_id)
+
+
+def validated(
+    stream: str, item: str, build: type[EvidenceData], data: dict[str, object]
+) -> EvidenceData | SkippedItem:
+    """The payload, or the skipped item naming the field (never its value)."""
+    try:
+        return build.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return SkippedItem(
+            stream=stream,
+            item=item,
+            reason=MSG_INVALID(error=f"{where}: {first['msg']}"),
+            code="invalid_record",
+        )
 
 
 @dataclass
@@ -41,6 +91,9 @@ class CourseOutput:
     records: list[EvidenceRecord] = field(default_factory=list)
     skipped: list[SkippedItem] = field(default_factory=list)
     fetched_at: datetime = field(default_factory=utcnow)  # one clock read per course
+    units: set[str] = field(default_factory=set)
+    users: set[int] = field(default_factory=set)
+    emitted: set[tuple[str, str]] = field(default_factory=set)
 
 
 class CourseStream(Stream):
@@ -65,23 +118,23 @@ class CourseStream(Stream):
         source_id: str,
         effective_at: datetime | None = None,
         source_url: str | None = None,
+        unit: str | None = None,
+        user: int | None = None,
         **data: object,
     ) -> None:
-        """Build one record; invalid data is skipped and reported, the rest goes on."""
-        try:
-            payload = build.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            out.skipped.append(
-                SkippedItem(
-                    stream=self.name,
-                    item=item,
-                    reason=MSG_INVALID(error=f"{where}: {first['msg']}"),
-                    code="invalid_record",
-                )
-            )
+        """Build one record; invalid data is skipped and reported, the rest goes on.
+
+        ``unit`` / ``user`` tag the record for deletion tracking (see :meth:`keys`).
+        """
+        if unit is not None:
+            out.units.add(unit)
+            if user:
+                out.users.add(user)
+        payload = validated(self.name, item, build, data)
+        if isinstance(payload, SkippedItem):
+            out.skipped.append(payload)
             return
+        out.emitted.add((payload.kind, source_id))
         out.records.append(
             self.connector.record(
                 payload,
@@ -99,8 +152,67 @@ class CourseStream(Stream):
     def skipped(self, item: str, reason: str, code: str) -> SkippedItem:
         return SkippedItem(stream=self.name, item=item, reason=reason, code=code)
 
+    async def fetch(
+        self, out: CourseOutput, function: str, params: Mapping[str, Any], item: str
+    ) -> Any:
+        """Call ``function``; each of the answer's ``warnings`` (a part Moodle left
+        out, e.g. one activity not accessible) is reported as a skipped item."""
+        raw = await self.site.client.call(function, params, item=item)
+        for warning in warnings_of(raw):
+            code = str(warning.get("warningcode") or "warning")
+            message = str(warning.get("message") or "")[:MAX_MESSAGE]
+            out.skipped.append(
+                self.skipped(item, MSG_WARNING(code=code, message=message), "moodle_warning")
+            )
+        return raw
+
     async def read_course(self, course: CourseInfo) -> CourseOutput:
         raise NotImplementedError
+
+    def keys(self, course_id: int, unit: str, user: int) -> Keys:
+        """The keys a (unit, user) pair may have produced (user 0: the unit's own).
+
+        The default tracks nothing: the stream never withdraws.
+        """
+        return ()
+
+    def _gone(self, course_id: int, seen: Seen, kept: set[tuple[str, str]]) -> list[Withdrawal]:
+        at = self.connector.context.clock()
+        reason = MSG_GONE(course=course_id)
+        found: dict[tuple[str, str], None] = {}
+        for unit in sorted(seen.units):
+            for user in (0, *sorted(seen.users)):
+                for key in self.keys(course_id, unit, user):
+                    if key not in kept:
+                        found[key] = None
+        return [Withdrawal(kind=k, source_id=s, reason=reason, at=at) for k, s in found]
+
+    def _track(self, course_id: int, out: CourseOutput, seen: dict[int, Seen]) -> list[Withdrawal]:
+        """Update ``seen`` for a course just read; what disappeared since the last read."""
+        old = seen.get(course_id, Seen())
+        new = Seen(frozenset(out.units), frozenset(out.users))
+        if any(s.code not in VALUE_PROBLEMS for s in out.skipped):
+            # Partial read: keep both, withdraw nothing.
+            new = Seen(old.units | new.units, old.users | new.users)
+            gone: list[Withdrawal] = []
+        else:
+            gone = self._gone(course_id, old, out.emitted)
+        if new.units:
+            seen[course_id] = new
+        else:
+            seen.pop(course_id, None)
+        return gone
+
+    async def _deleted_courses(self, seen: dict[int, Seen], batch: Batch) -> None:
+        """Withdraw what courses no longer listed by Moodle had produced."""
+        if not seen:
+            return
+        listed = {c.id for c in await self.site.courses()}
+        if not listed:
+            batch.skipped.append(self.skipped("cours", MSG_EMPTY_LIST(), "empty_course_list"))
+            return
+        for course_id in sorted(set(seen) - listed):
+            batch.withdrawals.extend(self._gone(course_id, seen.pop(course_id), set()))
 
     async def _prefetched(
         self, courses: list[CourseInfo]
@@ -156,8 +268,10 @@ class CourseStream(Stream):
         # A resumed pass keeps the courses it already had to retry.
         retry: set[int] = set(parsed.retry) if parsed.resuming else set()
         state = parsed.start(self.site.now(), options.full_resync_days * 86400)
+        seen = dict(state.seen)
         courses, refused = await self.site.select(state, live=self.live)
         batch = Batch()
+        await self._deleted_courses(seen, batch)
         for course, error in refused:
             batch.skipped.append(self.skipped(f"cours {course.id}", error.message, error.code))
             retry.add(course.id)
@@ -170,9 +284,10 @@ class CourseStream(Stream):
                 retry.discard(course.id)
                 batch.records.extend(result.records)
                 batch.skipped.extend(result.skipped)
-            if len(batch.records) >= options.batch_size:
-                batch.cursor = state.progress(course.id, retry).dump()
+                batch.withdrawals.extend(self._track(course.id, result, seen))
+            if len(batch) >= options.batch_size:
+                batch.cursor = state.progress(course.id, retry, seen).dump()
                 yield batch
                 batch = Batch()
-        batch.cursor = state.finish(options.overlap_seconds, retry).dump()
+        batch.cursor = state.finish(options.overlap_seconds, retry, seen).dump()
         yield batch

@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from preuve.connectors.errors import SkipItem
 from preuve.connectors.moodle.constants import F_ACTIVITIES_COMPLETION, F_USER_COURSES
 from preuve.connectors.moodle.site import CourseInfo, Member
-from preuve.connectors.moodle.stream_base import CourseOutput, CourseStream
+from preuve.connectors.moodle.stream_base import CourseOutput, CourseStream, Keys
 from preuve.connectors.moodle.values import epoch, to_float, to_int
 from preuve.evidence.model import Completion, CompletionState, PersonRole
 
@@ -36,6 +36,11 @@ def course_state(entry: dict[str, Any]) -> CompletionState:
 class CompletionStream(CourseStream):
     name = "completion"
     functions: ClassVar[tuple[str, ...]] = (F_USER_COURSES,)
+
+    def keys(self, course_id: int, unit: str, user: int) -> Keys:
+        # Only activity completion is tracked: a course completion is read once per
+        # learner and sync, from whichever of their courses comes first.
+        return (("completion", f"completion:{course_id}:cm{unit}:{user}"),) if user else ()
 
     def __init__(self, connector: Any) -> None:
         super().__init__(connector)
@@ -106,6 +111,8 @@ class CompletionStream(CourseStream):
                 f"cours {course.id}, activité {cmid}, apprenant {member.user_id}",
                 Completion,
                 source_id=f"completion:{course.id}:cm{cmid}:{member.user_id}",
+                unit=str(cmid),
+                user=member.user_id,
                 effective_at=done,
                 action_ref=site.action_ref(course.id),
                 person_ref=member.person_ref,

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from preuve.connectors.moodle.constants import F_CONTENTS, F_COURSES
 from preuve.connectors.moodle.site import CourseInfo
-from preuve.connectors.moodle.stream_base import CourseOutput, CourseStream
+from preuve.connectors.moodle.stream_base import CourseOutput, CourseStream, Keys
 from preuve.connectors.moodle.values import duration_hours, epoch, epoch_date, text
 from preuve.evidence.model import (
     CertificationRegister,
@@ -24,6 +24,7 @@ _MODALITIES = (
     (re.compile(r"(?i)pr(é|e)sentiel|face|inter|intra|site"), Modality.FACE_TO_FACE),
 )
 # Activities that are learning done at a distance (FOAD evidence).
+COURSE_UNIT = "course"  # the course's own records; other units are module ids
 DISTANCE_MODULES = frozenset({"scorm", "h5pactivity", "lesson", "lti", "bigbluebuttonbn"})
 
 
@@ -48,6 +49,16 @@ class CoursesStream(CourseStream):
     name = "courses"
     functions: ClassVar[tuple[str, ...]] = (F_COURSES, F_CONTENTS)
 
+    def keys(self, course_id: int, unit: str, user: int) -> Keys:
+        if user:
+            return ()
+        if unit == COURSE_UNIT:
+            return (
+                ("training_action", f"course:{course_id}"),
+                ("course_description", f"course:{course_id}"),
+            )
+        return (("learning_resource", f"cm:{unit}"),)
+
     async def read_course(self, course: CourseInfo) -> CourseOutput:
         out = self.output()
         site = self.site
@@ -68,6 +79,7 @@ class CoursesStream(CourseStream):
             item,
             TrainingAction,
             source_id=f"course:{course.id}",
+            unit=COURSE_UNIT,
             effective_at=epoch(course.startdate),
             source_url=url,
             action_ref=action_ref,
@@ -85,6 +97,7 @@ class CoursesStream(CourseStream):
             item,
             CourseDescription,
             source_id=f"course:{course.id}",
+            unit=COURSE_UNIT,
             source_url=url,
             action_ref=action_ref,
             title=course.fullname,
@@ -105,6 +118,7 @@ class CoursesStream(CourseStream):
                 f"cours {course.id}, activité {module.cmid}",
                 LearningResource,
                 source_id=f"cm:{module.cmid}",
+                unit=str(module.cmid),
                 source_url=module.url,
                 action_ref=action_ref,
                 resource_ref=f"{site.source_id}:cm:{module.cmid}",

@@ -6,7 +6,7 @@ from typing import ClassVar
 
 from preuve.connectors.moodle.constants import F_ENROLLED
 from preuve.connectors.moodle.site import CourseInfo
-from preuve.connectors.moodle.stream_base import CourseOutput, CourseStream
+from preuve.connectors.moodle.stream_base import CourseOutput, CourseStream, Keys
 from preuve.evidence.model import Enrolment, EnrolmentStatus, Person
 
 
@@ -14,6 +14,11 @@ class EnrolmentsStream(CourseStream):
     name = "enrolments"
     functions: ClassVar[tuple[str, ...]] = (F_ENROLLED,)
     live = True
+    MEMBERS = "members"  # the one unit: every enrolment of the course
+
+    def keys(self, course_id: int, unit: str, user: int) -> Keys:
+        # The Person record is per user across courses: it stays.
+        return (("enrolment", f"enrol:{course_id}:{user}"),) if user else ()
 
     async def read_course(self, course: CourseInfo) -> CourseOutput:
         out = self.output()
@@ -36,6 +41,8 @@ class EnrolmentsStream(CourseStream):
                 item,
                 Enrolment,
                 source_id=f"enrol:{course.id}:{member.user_id}",
+                unit=self.MEMBERS,
+                user=member.user_id,
                 action_ref=action_ref,
                 person_ref=member.person_ref,
                 role=member.role,

@@ -1,7 +1,11 @@
 """mod_scorm tracks -> ActivityTrace, Completion and Assessment per learner and SCO.
 
 One ``mod_scorm_get_scorm_sco_tracks`` call per learner and SCO (``attempt=0``:
-the last attempt); values come as ints or strings, ``total_time`` as hh:mm:ss.
+the last attempt). The raw CMI elements of the answer (``cmi.core.*`` for SCORM
+1.2, ``cmi.*`` for 2004) are normalised by the SCORM subsystem
+(:func:`preuve.connectors.scorm.normalise_cmi`), so both standards are read in
+one place; Moodle's own summary elements (``status``, ``score_raw``) are not used.
+The attempt's date comes from Moodle's ``timemodified`` / ``x.start.time``.
 """
 
 from __future__ import annotations
@@ -12,26 +16,61 @@ from typing import Any, ClassVar
 from preuve.connectors.errors import SkipItem
 from preuve.connectors.moodle.constants import F_SCORM_SCOES, F_SCORM_TRACKS, F_SCORMS
 from preuve.connectors.moodle.site import CourseInfo, Member
-from preuve.connectors.moodle.stream_base import CourseOutput, CourseStream
-from preuve.connectors.moodle.values import epoch, hms_seconds, to_float
+from preuve.connectors.moodle.stream_assessments import assessment_kind
+from preuve.connectors.moodle.stream_base import CourseOutput, CourseStream, Keys
+from preuve.connectors.moodle.values import epoch, text, to_float, to_int
+from preuve.connectors.scorm import CompletionStatus, NormalisedAttempt, normalise_cmi
+from preuve.connectors.scorm.constants import VERSION_12
 from preuve.evidence.model import (
     ActivityTrace,
     Assessment,
-    AssessmentKind,
     Completion,
     CompletionState,
     PersonRole,
 )
+from preuve.i18n import Text
 
 SCORM_VERB = "http://adlnet.gov/expapi/verbs/attempted"
-DONE = frozenset({"completed", "passed", "failed"})
-STARTED = frozenset({"incomplete", "browsed"})
-DEFAULT_SCORE_MAX = 100.0  # SCORM 1.2 cmi.core.score.raw is 0..100 unless score_max says
+DEFAULT_VERSION = "SCORM_1.2"
+SCORM_12_SCORE_MAX = 100.0
+# extradata elements of a SCO (from the manifest) that SCORM 2004 rules need.
+THRESHOLD_ELEMENTS = ("completionthreshold", "threshold", "completion_threshold")
+PASSING_ELEMENTS = ("scaled_passing_score", "minnormalizedmeasure", "scaledpassingscore")
+COMPLETION_STATES = {
+    CompletionStatus.COMPLETED: CompletionState.COMPLETED,
+    CompletionStatus.INCOMPLETE: CompletionState.INCOMPLETE,
+    CompletionStatus.NOT_ATTEMPTED: CompletionState.NOT_STARTED,
+}
+MSG_TRACK_VALUE = Text(
+    fr="valeur SCORM illisible, ignorée : {problem}",
+    en="unreadable SCORM value, left out: {problem}",
+)
+
+
+def sco_thresholds(sco: dict[str, Any]) -> tuple[float | None, float | None]:
+    """(completion_threshold, scaled_passing_score) from a SCO's manifest extradata."""
+    extra = {
+        str(e.get("element", "")).lower(): e.get("value")
+        for e in sco.get("extradata") or ()
+        if isinstance(e, dict)
+    }
+    threshold = next((to_float(extra[k]) for k in THRESHOLD_ELEMENTS if k in extra), None)
+    passing = next((to_float(extra[k]) for k in PASSING_ELEMENTS if k in extra), None)
+    return threshold, passing
 
 
 class ScormStream(CourseStream):
     name = "scorm"
     functions: ClassVar[tuple[str, ...]] = (F_SCORMS, F_SCORM_SCOES, F_SCORM_TRACKS)
+
+    def keys(self, course_id: int, unit: str, user: int) -> Keys:
+        if not user:
+            return ()
+        return (
+            ("activity", f"scorm:{unit}:{user}"),
+            ("completion", f"scorm-completion:{unit}:{user}"),
+            ("assessment", f"scorm-score:{unit}:{user}"),
+        )
 
     async def read_course(self, course: CourseInfo) -> CourseOutput:
         out = self.output()
@@ -39,13 +78,12 @@ class ScormStream(CourseStream):
         if not await site.modules(course.id, "scorm"):
             return out
         item = f"cours {course.id}"
-        raw = await site.client.call(F_SCORMS, {"courseids": [course.id]}, item=item)
+        raw = await self.fetch(out, F_SCORMS, {"courseids": [course.id]}, item)
         learners = [m for m in await site.members(course.id) if m.role is PersonRole.LEARNER]
         for scorm in raw.get("scorms") or ():
-            scoes = await site.client.call(
-                F_SCORM_SCOES, {"scormid": scorm["id"]}, item=f"{item}, SCORM {scorm['id']}"
+            scoes = await self.fetch(
+                out, F_SCORM_SCOES, {"scormid": scorm["id"]}, f"{item}, SCORM {scorm['id']}"
             )
-            cmid = int(scorm.get("coursemodule") or 0)
             for sco in scoes.get("scoes") or ():
                 if sco.get("scormtype") != "sco":
                     continue
@@ -61,83 +99,112 @@ class ScormStream(CourseStream):
                     elif isinstance(answer, BaseException):
                         raise answer
                     else:
-                        self._records(out, course, cmid, int(sco["id"]), member, answer)
+                        self._records(out, course, scorm, sco, member, answer)
         return out
 
-    async def _tracks(self, sco_id: int, member: Member, item: str) -> dict[str, Any]:
+    async def _tracks(self, sco_id: int, member: Member, item: str) -> dict[str, str]:
         raw = await self.site.client.call(
             F_SCORM_TRACKS,
             {"scoid": sco_id, "userid": member.user_id, "attempt": 0},
             item=f"{item}, SCO {sco_id}",
         )
         data = raw.get("data") or {}
-        return {str(t.get("element")): t.get("value") for t in data.get("tracks") or ()}
+        # Values come as ints or strings: the CMI model is text.
+        return {
+            str(t.get("element")): str(t.get("value"))
+            for t in data.get("tracks") or ()
+            if isinstance(t, dict) and t.get("value") is not None
+        }
 
     def _records(
         self,
         out: CourseOutput,
         course: CourseInfo,
-        cmid: int,
-        sco_id: int,
+        scorm: dict[str, Any],
+        sco: dict[str, Any],
         member: Member,
-        tracks: dict[str, Any],
+        tracks: dict[str, str],
     ) -> None:
         if not tracks:
             return
         site = self.site
+        sco_id = int(sco["id"])
         item = f"cours {course.id}, SCO {sco_id}, apprenant {member.user_id}"
+        threshold, passing = sco_thresholds(sco)
+        attempt = normalise_cmi(
+            tracks,
+            str(scorm.get("version") or DEFAULT_VERSION),
+            completion_threshold=threshold,
+            scaled_passing_score=passing,
+        )
+        for problem in attempt.problems:
+            out.skipped.append(
+                self.skipped(item, MSG_TRACK_VALUE(problem=problem), "invalid_value")
+            )
         at = epoch(tracks.get("timemodified")) or epoch(tracks.get("x.start.time"))
-        status = str(tracks.get("status") or tracks.get("cmi.core.lesson_status") or "").lower()
+        cmid = to_int(scorm.get("coursemodule")) or 0
         activity_ref = f"{site.source_id}:cm:{cmid}"
-        action_ref = site.action_ref(course.id)
+        common: dict[str, Any] = {
+            "effective_at": at,
+            "unit": str(sco_id),
+            "user": member.user_id,
+            "action_ref": site.action_ref(course.id),
+            "person_ref": member.person_ref,
+            "activity_ref": activity_ref,
+        }
         if at is not None:
             self.emit(
                 out,
                 item,
                 ActivityTrace,
                 source_id=f"scorm:{sco_id}:{member.user_id}",
-                effective_at=at,
-                action_ref=action_ref,
-                person_ref=member.person_ref,
-                activity_ref=activity_ref,
                 verb=SCORM_VERB,
                 at=at,
-                duration_seconds=hms_seconds(tracks.get("total_time")),
+                duration_seconds=attempt.time_seconds,
+                progress=attempt.progress,
+                **common,
             )
-        state = (
-            CompletionState.COMPLETED
-            if status in DONE
-            else CompletionState.INCOMPLETE
-            if status in STARTED
-            else CompletionState.NOT_STARTED
-        )
-        self.emit(
-            out,
-            item,
-            Completion,
-            source_id=f"scorm-completion:{sco_id}:{member.user_id}",
-            effective_at=at,
-            action_ref=action_ref,
-            person_ref=member.person_ref,
-            activity_ref=activity_ref,
-            state=state,
-            completed_at=at if state is CompletionState.COMPLETED else None,
-        )
-        score = to_float(tracks.get("score_raw", tracks.get("cmi.core.score.raw")))
-        if score is not None:
-            maximum = to_float(tracks.get("score_max")) or DEFAULT_SCORE_MAX
+        state = COMPLETION_STATES.get(attempt.completion)
+        if state is not None:
             self.emit(
                 out,
                 item,
-                Assessment,
-                source_id=f"scorm-score:{sco_id}:{member.user_id}",
-                effective_at=at,
-                action_ref=action_ref,
-                person_ref=member.person_ref,
-                assessment_kind=AssessmentKind.FORMATIVE,
-                activity_ref=activity_ref,
-                score=score,
-                max_score=maximum,
-                passed=True if status == "passed" else False if status == "failed" else None,
-                assessed_at=at,
+                Completion,
+                source_id=f"scorm-completion:{sco_id}:{member.user_id}",
+                state=state,
+                completed_at=at if state is CompletionState.COMPLETED else None,
+                **common,
             )
+        self._score(out, item, scorm, sco_id, member, attempt, at, common)
+
+    def _score(
+        self,
+        out: CourseOutput,
+        item: str,
+        scorm: dict[str, Any],
+        sco_id: int,
+        member: Member,
+        attempt: NormalisedAttempt,
+        at: Any,
+        common: dict[str, Any],
+    ) -> None:
+        score, maximum = attempt.score.points() if attempt.score else (None, None)
+        if score is None and attempt.passed is None:
+            return
+        if score is not None and maximum is None and attempt.version == VERSION_12:
+            # A SCORM 1.2 raw score is 0..100 unless cmi.core.score.max says otherwise.
+            maximum = SCORM_12_SCORE_MAX if 0 <= score <= SCORM_12_SCORE_MAX else None
+        name = text(scorm.get("name"))
+        self.emit(
+            out,
+            item,
+            Assessment,
+            source_id=f"scorm-score:{sco_id}:{member.user_id}",
+            assessment_kind=assessment_kind(self.connector.options, None, name),
+            title=name,
+            score=score,
+            max_score=maximum,
+            passed=attempt.passed,
+            assessed_at=at,
+            **common,
+        )

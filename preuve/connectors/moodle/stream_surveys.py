@@ -18,7 +18,7 @@ from preuve.connectors.moodle.constants import (
     F_FEEDBACKS,
 )
 from preuve.connectors.moodle.site import CourseInfo
-from preuve.connectors.moodle.stream_base import CourseOutput, CourseStream
+from preuve.connectors.moodle.stream_base import CourseOutput, CourseStream, Keys
 from preuve.connectors.moodle.values import epoch, question_label, text, to_float, to_int
 from preuve.evidence.model import (
     SatisfactionResponse,
@@ -33,6 +33,12 @@ ANONYMOUS = 1  # mod_feedback: 1 anonymous, 2 named
 class SurveysStream(CourseStream):
     name = "surveys"
     functions: ClassVar[tuple[str, ...]] = (F_FEEDBACKS, F_FEEDBACK_RESPONSES)
+
+    def keys(self, course_id: int, unit: str, user: int) -> Keys:
+        # unit: the feedback id; user: a response (attempt) id.
+        if not user:
+            return (("satisfaction_survey", f"feedback:{unit}"),)
+        return (("satisfaction_response", f"feedback:{unit}:attempt:{user}"),)
 
     def _timing(self, name: str | None) -> SurveyTiming:
         cold = self.connector.options.survey_cold.matches(idnumber=None, name=name)
@@ -60,13 +66,7 @@ class SurveysStream(CourseStream):
         site = self.site
         if not await site.modules(course.id, "feedback"):
             return out
-        raw = await site.client.call(
-            F_FEEDBACKS, {"courseids": [course.id]}, item=f"cours {course.id}"
-        )
-        for warning in raw.get("warnings") or ():
-            out.skipped.append(
-                self.skipped(f"cours {course.id}", str(warning.get("message")), "moodle_warning")
-            )
+        raw = await self.fetch(out, F_FEEDBACKS, {"courseids": [course.id]}, f"cours {course.id}")
         people = {m.user_id: m.person_ref for m in await site.members(course.id)}
         for feedback in raw.get("feedbacks") or ():
             await self._feedback(out, course, feedback, people)
@@ -122,6 +122,7 @@ class SurveysStream(CourseStream):
             item,
             SatisfactionSurvey,
             source_id=f"feedback:{feedback_id}",
+            unit=str(feedback_id),
             effective_at=epoch(feedback.get("timeopen")),
             action_ref=action_ref,
             survey_ref=survey_ref,
@@ -144,6 +145,8 @@ class SurveysStream(CourseStream):
                 f"{item}, réponse {attempt.get('id')}",
                 SatisfactionResponse,
                 source_id=f"feedback:{feedback_id}:attempt:{attempt.get('id')}",
+                unit=str(feedback_id),
+                user=to_int(attempt.get("id")),  # the attempt stands for the user here
                 effective_at=epoch(attempt.get("timemodified")),
                 action_ref=action_ref,
                 survey_ref=survey_ref,

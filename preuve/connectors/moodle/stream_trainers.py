@@ -5,19 +5,27 @@ teachers by default). Their custom profile fields are read in batches of 50
 with ``core_user_get_users_by_field``; which field holds what is the
 ``trainer_fields`` option. CV files in user private files are readable only
 with the trainer's own token, so a CV is expected as a link (``cv_url``).
+
+Badges (``core_badges_get_user_badges``, when the service has it) become
+qualifications, or continuing development when the badge name matches the
+``badge_cpd`` option; the issue date is the date obtained, the badge's public
+page the document. Moodle returns another user's badges only with
+``moodle/badges:viewotherbadges``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+import orjson
 
 from preuve.connectors.base import Batch, Stream
-from preuve.connectors.errors import SkippedItem
-from preuve.connectors.moodle.constants import F_USERS_BY_FIELD
+from preuve.connectors.errors import SkipItem, SkippedItem
+from preuve.connectors.moodle.constants import F_BADGES, F_USERS_BY_FIELD
+from preuve.connectors.moodle.stream_base import VALUE_PROBLEMS, validated
 from preuve.connectors.moodle.values import epoch, text
 from preuve.evidence.model import (
     ContinuingDevelopment,
@@ -26,18 +34,39 @@ from preuve.evidence.model import (
     PartialDate,
     TrainerCv,
     TrainerQualification,
+    Withdrawal,
 )
 from preuve.i18n import Text
 
 if TYPE_CHECKING:
     from preuve.connectors.moodle.connector import MoodleConnector
 
-MSG_INVALID = Text(fr="champ de profil invalide : {error}", en="invalid profile field: {error}")
 MSG_FUNCTION_MISSING = Text(
     fr="flux trainers ignoré : fonction {function} absente du service externe",
     en="trainers stream skipped: function {function} missing from the external service",
 )
 USERS_PER_CALL = 50
+BADGES_DISABLED = "badgesdisabled"  # errorcode when the site has badges off
+BADGE_KEY = ":badge:"
+MSG_GONE = Text(
+    fr="n'est plus dans Moodle (formateur, champ de profil ou badge)",
+    en="no longer in Moodle (trainer, profile field or badge)",
+)
+
+
+def previous_keys(cursor: str | None) -> set[tuple[str, str]]:
+    """The (kind, source_id) keys the last complete read produced.
+
+    The cursor is ``{"at": epoch, "keys": [[kind, source_id], ...]}`` (a few keys per
+    trainer); an older or unreadable cursor means none are known: nothing withdrawn.
+    """
+    try:
+        data = orjson.loads(cursor or "null")
+        return {(str(k), str(s)) for k, s in data["keys"]}
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return set()
+
+
 _YEAR = re.compile(r"\b(19\d{2}|20\d{2})\b")
 _SPLIT = re.compile(r"[;\n]+")
 
@@ -60,6 +89,75 @@ class TrainersStream(Stream):
 
     def __init__(self, connector: MoodleConnector) -> None:
         self.connector = connector
+        self._badges_off = False  # set when Moodle says badges are disabled
+        self._badges_seen = False  # one answer received: the site setting is known
+
+    async def _badges(self, batch: Batch, users: list[dict[str, Any]]) -> None:
+        site = self.connector.site
+        # Same key as the profile's records (the email may take part in it).
+        people = {int(u["id"]): site.person_ref(int(u["id"]), u.get("email")) for u in users}
+        user_ids = list(people)
+        if not self._badges_seen and user_ids:
+            # One call first: a site with badges disabled costs one request, one report.
+            await self._badges_of(batch, user_ids[:1], people)
+            user_ids = user_ids[1:]
+        if user_ids and not self._badges_off:
+            await self._badges_of(batch, user_ids, people)
+
+    async def _badges_of(self, batch: Batch, user_ids: list[int], people: dict[int, str]) -> None:
+        client = self.connector.site.client
+        answers = await asyncio.gather(
+            *(
+                client.call(F_BADGES, {"userid": uid}, item=f"badges du formateur {uid}")
+                for uid in user_ids
+            ),
+            return_exceptions=True,
+        )
+        self._badges_seen = True
+        for uid, answer in zip(user_ids, answers, strict=True):
+            if isinstance(answer, SkipItem):
+                batch.skipped.append(
+                    SkippedItem(
+                        self.name, f"badges du formateur {uid}", answer.message, answer.code
+                    )
+                )
+                if answer.code == BADGES_DISABLED:
+                    self._badges_off = True  # a site setting: one report is enough
+                    return
+            elif isinstance(answer, BaseException):
+                raise answer
+            else:
+                for badge in answer.get("badges") or ():
+                    if isinstance(badge, dict):
+                        self._badge(batch, uid, people[uid], badge)
+
+    def _badge(self, batch: Batch, uid: int, person_ref: str, badge: dict[str, Any]) -> None:
+        site = self.connector.site
+        name = text(badge.get("name"))
+        issued = epoch(badge.get("dateissued"))
+        key = badge.get("issuedid") or badge.get("uniquehash") or badge.get("id")
+        page = badge.get("uniquehash")
+        document = (
+            DocumentRef(
+                uri=f"{site.client.base_url}/badges/badge.php?hash={page}",
+                media_type="text/html",
+                title=name,
+            )
+            if page
+            else None
+        )
+        obtained = PartialDate.model_validate(issued.date()) if issued else None
+        issuer = text(badge.get("issuername"))
+        data: dict[str, Any] = {
+            "person_ref": person_ref,
+            "title": name,
+            "document": document,
+        }
+        if self.connector.options.badge_cpd.matches(idnumber=None, name=name):
+            data.update(model=ContinuingDevelopment, provider=issuer, completed=obtained)
+        else:
+            data.update(model=TrainerQualification, issuer=issuer, obtained=obtained)
+        self._add(batch, f"formateur {uid}, badge {key}", data, f"trainer:{uid}:badge:{key}")
 
     async def read(self, cursor: str | None) -> AsyncIterator[Batch]:
         site = self.connector.site
@@ -76,6 +174,9 @@ class TrainersStream(Stream):
                 ]
             )
             return
+        old = previous_keys(cursor)
+        emitted: set[tuple[str, str]] = set()
+        complete = True
         trainer_ids = sorted({uid for c in await site.courses() for uid in c.contacts})
         for start in range(0, len(trainer_ids), USERS_PER_CALL):
             chunk = trainer_ids[start : start + USERS_PER_CALL]
@@ -83,24 +184,34 @@ class TrainersStream(Stream):
             batch = Batch()
             for user in users or ():
                 self._user(batch, user)
-            if start + USERS_PER_CALL >= len(trainer_ids):
-                batch.cursor = str(site.now())
-            yield batch
+            if info.has(F_BADGES) and not self._badges_off:
+                await self._badges(batch, list(users or ()))
+            emitted.update((r.kind, r.provenance.source_id) for r in batch.records)
+            complete = complete and all(
+                s.code in VALUE_PROBLEMS or s.code == BADGES_DISABLED for s in batch.skipped
+            )
+            if start + USERS_PER_CALL < len(trainer_ids):
+                yield batch
         if not trainer_ids:
-            yield Batch(cursor=str(site.now()))
+            batch = Batch()
+            complete = False  # no course contact at all: more likely a setup problem
+        if not complete:
+            emitted |= old  # something was not read: keep everything, withdraw nothing
+        elif self._badges_off:
+            emitted |= {k for k in old if BADGE_KEY in k[1]}  # badges unknown this time
+        at = self.connector.context.clock()
+        batch.withdrawals.extend(
+            Withdrawal(kind=kind, source_id=sid, reason=MSG_GONE(), at=at)
+            for kind, sid in sorted(old - emitted)
+        )
+        batch.cursor = orjson.dumps({"at": site.now(), "keys": sorted(emitted)}).decode()
+        yield batch
 
     def _add(self, batch: Batch, item: str, data: dict[str, Any], source_id: str) -> None:
         kind: type[EvidenceData] = data.pop("model")
-        try:
-            payload = kind.model_validate(data)
-        except ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            batch.skipped.append(
-                SkippedItem(
-                    self.name, item, MSG_INVALID(error=f"{where}: {first['msg']}"), "invalid_record"
-                )
-            )
+        payload = validated(self.name, item, kind, data)
+        if isinstance(payload, SkippedItem):
+            batch.skipped.append(payload)
             return
         batch.records.append(self.connector.record(payload, source_id=source_id))
 

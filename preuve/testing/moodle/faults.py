@@ -21,3 +21,8 @@ class Faults:
     missing_capabilities: set[str] = field(default_factory=set)
     inaccessible_courses: set[int] = field(default_factory=set)
     bad_grade_courses: set[int] = field(default_factory=set)  # a grade above its maximum
+    grade_dates_missing: bool = False  # the grade report gives no dates (imported grades)
+    ungraded_in_report: set[int] = field(default_factory=set)  # cmids the report shows ungraded
+    warning_courses: set[int] = field(default_factory=set)  # mod_* lists answer a warning
+    scorm_bad_time: bool = False  # SCORM total_time answered as unreadable text
+    badges_disabled: bool = False  # Moodle's enablebadges is off

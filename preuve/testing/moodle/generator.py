@@ -77,6 +77,14 @@ class SiteSpec:
 
 
 @dataclass(frozen=True)
+class ScormResult:
+    score: int  # out of 100
+    minutes: int
+    progress: float  # SCORM 2004 progress_measure
+    when: int
+
+
+@dataclass(frozen=True)
 class Module:
     cmid: int
     modname: str
@@ -104,6 +112,11 @@ class GeneratedSite:
         self.module_changes: dict[tuple[int, int], int] = {}
         self.course_changes: dict[int, int] = {}
         self.grade_overrides: dict[tuple[int, int, int], float] = {}
+        # Deletions made by tests: unenrolled (course, user), deleted modules and courses.
+        self.unenrolled: set[tuple[int, int]] = set()
+        self.deleted_modules: set[int] = set()
+        self.deleted_courses: set[int] = set()
+        self.revoked_badges: set[tuple[int, int]] = set()  # (user, badge index)
         # Derived structures computed once: answering must stay cheap, like a real server.
         self._learners: dict[int, list[int]] = {}
         self._learner_courses: dict[int, list[int]] | None = None
@@ -114,14 +127,14 @@ class GeneratedSite:
     # -- identities ---------------------------------------------------------
 
     @property
-    def course_ids(self) -> range:
-        return range(2, self.spec.courses + 2)
+    def course_ids(self) -> list[int]:
+        return [c for c in range(2, self.spec.courses + 2) if c not in self.deleted_courses]
 
     def _index(self, course_id: int) -> int:
         return course_id - 2
 
     def has_course(self, course_id: int) -> bool:
-        return course_id in self.course_ids
+        return 2 <= course_id < self.spec.courses + 2 and course_id not in self.deleted_courses
 
     def unit(self, *parts: object) -> float:
         """A deterministic number in [0, 1) for ``parts``: cheap enough for every grade."""
@@ -138,6 +151,8 @@ class GeneratedSite:
             start = self._index(course_id) * s.learners_per_course // s.courses_per_learner
             found = [LEARNER_BASE + (start + k) % self.pool for k in range(s.learners_per_course)]
             self._learners[course_id] = found
+        if self.unenrolled:
+            return [u for u in found if (course_id, u) not in self.unenrolled]
         return found
 
     def learner_courses(self, user_id: int) -> list[int]:
@@ -326,6 +341,8 @@ class GeneratedSite:
         found = self._modules.get(course_id)
         if found is None:
             found = self._modules[course_id] = self._make_modules(course_id)
+        if self.deleted_modules:
+            return [m for m in found if m.cmid not in self.deleted_modules]
         return found
 
     def _make_modules(self, course_id: int) -> list[Module]:
@@ -381,6 +398,19 @@ class GeneratedSite:
     def touch_course(self, course_id: int) -> None:
         self.course_changes[course_id] = int(time.time())
 
+    def unenrol(self, course_id: int, user_id: int) -> None:
+        """Like Moodle's unenrol: the user and their grades leave the course's answers."""
+        self.unenrolled.add((course_id, user_id))
+        self._learner_courses = None
+
+    def delete_module(self, cmid: int) -> None:
+        """Like Moodle's course_delete_module: gone from contents, grades and reports."""
+        self.deleted_modules.add(cmid)
+
+    def delete_course(self, course_id: int) -> None:
+        self.deleted_courses.add(course_id)
+        self._learner_courses = None
+
     # -- per-learner data -----------------------------------------------------
 
     def grade(self, course_id: int, module: Module, user_id: int) -> float | None:
@@ -416,6 +446,51 @@ class GeneratedSite:
         """Index in the status set: 0 present, 1 late, 2 excused, 3 absent."""
         roll = self.unit("att", session_id, user_id)
         return 0 if roll < 0.85 else 1 if roll < 0.9 else 2 if roll < 0.94 else 3
+
+    def scorm_version(self, course_id: int) -> str:
+        """Every other SCORM course runs a SCORM 2004 package (Moodle says SCORM_1.3)."""
+        return "SCORM_1.3" if (self._index(course_id) // self.spec.scorm_every) % 2 else "SCORM_1.2"
+
+    def scorm_result(self, course_id: int, sco_id: int, user_id: int) -> ScormResult | None:
+        """The learner's last attempt at a SCO, or None when never launched."""
+        rng = self._rng("scorm", sco_id, user_id)
+        if user_id not in self.learners(course_id) or rng.random() < 0.2:
+            return None
+        start, _ = self.course_dates(course_id)
+        score = rng.randint(30, 100)
+        minutes = rng.randint(5, 90)
+        progress = rng.choice((0.5, 1.0))
+        return ScormResult(score, minutes, progress, start + rng.randint(1, 10) * DAY)
+
+    def quiz_finished_at(self, course_id: int, module: Module, user_id: int) -> int | None:
+        """When the learner's only finished attempt ended (None: no attempt, no grade).
+
+        A positioning test is taken before the course starts.
+        """
+        if self.grade(course_id, module, user_id) is None:
+            return None
+        start, _ = self.course_dates(course_id)
+        if module.idnumber == "POSITIONNEMENT":
+            return start - DAY - int(self.unit("quizat", module.cmid, user_id) * 4 * DAY)
+        return self.graded_at(course_id, module, user_id)
+
+    def badges(self, user_id: int) -> list[tuple[str, str, int]]:
+        """(name, issuer, issued) of a trainer's badges: one qualification, one CPD."""
+        if user_id >= LEARNER_BASE:
+            return []
+        rng = self._rng("badges", user_id)
+        return [
+            (
+                "Formateur certifié - pédagogie pour adultes",
+                "Organisme Démo",
+                rng.randint(self.spec.now - 2000 * DAY, self.spec.now - 800 * DAY),
+            ),
+            (
+                "Formation continue : classe inversée",
+                "Campus Formateurs",
+                rng.randint(self.spec.now - 700 * DAY, self.spec.now - 10 * DAY),
+            ),
+        ]
 
     def responded(self, feedback_id: int, user_id: int) -> bool:
         return self.unit("fb", feedback_id, user_id) < 0.7

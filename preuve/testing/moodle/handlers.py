@@ -16,6 +16,10 @@ from preuve.testing.moodle.generator import (
 )
 
 Handler = Callable[[dict[str, Any]], Any]
+QUIZ_RENAMED_IN = 5  # major release that added mod_quiz_get_user_quiz_attempts
+SCORM_MASTERY = 50  # SCORM 1.2 mastery score of the generated packages
+SCORM_THRESHOLD = 0.8  # SCORM 2004 completion threshold (manifest)
+SCORM_PASSING = 0.6  # SCORM 2004 scaled passing score (manifest)
 
 
 class MoodleError(Exception):
@@ -89,6 +93,10 @@ CAPABILITIES = {
     "mod_attendance_get_sessions": ("mod/attendance:takeattendances", "Take attendances"),
     "mod_feedback_get_responses_analysis": ("mod/feedback:viewreports", "View reports"),
     "mod_scorm_get_scorm_sco_tracks": ("mod/scorm:viewreport", "View SCORM reports"),
+    "mod_quiz_get_user_attempts": ("mod/quiz:viewreports", "View quiz reports"),
+    "mod_quiz_get_user_quiz_attempts": ("mod/quiz:viewreports", "View quiz reports"),
+    "mod_quiz_get_user_best_grade": ("mod/quiz:viewreports", "View quiz reports"),
+    "core_badges_get_user_badges": ("moodle/badges:viewotherbadges", "View other users' badges"),
 }
 
 
@@ -113,7 +121,13 @@ class Functions:
             "mod_scorm_get_scorms_by_courses": self.scorms,
             "mod_scorm_get_scorm_scoes": self.scorm_scoes,
             "mod_scorm_get_scorm_sco_tracks": self.scorm_tracks,
+            "mod_quiz_get_user_attempts": self.quiz_attempts,
+            "mod_quiz_get_user_best_grade": self.quiz_best_grade,
+            "core_badges_get_user_badges": self.user_badges,
         }
+        if int(site.spec.release.split(".")[0]) >= QUIZ_RENAMED_IN:
+            # Moodle 5.0 added the new name; the old one stays, deprecated.
+            self.table["mod_quiz_get_user_quiz_attempts"] = self.quiz_attempts
 
     def available(self) -> list[str]:
         return sorted(f for f in self.table if f not in self.faults.missing_functions)
@@ -405,8 +419,16 @@ class Functions:
                 if raw is not None and course_id in self.faults.bad_grade_courses and position == 1:
                     raw = m.grademax * 3  # a corrupt value: above the maximum
                 when = self.site.graded_at(course_id, m, uid) if raw is not None else None
+                # A quiz's datesubmitted is its last finished attempt (quiz_get_user_grades).
+                submitted = (
+                    self.site.quiz_finished_at(course_id, m, uid) if m.modname == "quiz" else when
+                )
+                if self.faults.grade_dates_missing:
+                    when = submitted = None
+                if m.cmid in self.faults.ungraded_in_report:
+                    raw = when = submitted = None  # e.g. awaiting a regrade: the quiz has it
                 total += raw or 0
-                items.append(self._grade_item(m, raw, when))
+                items.append(self._grade_item(m, raw, when, submitted))
             items.append(
                 {
                     "id": course_id * 1000,
@@ -439,7 +461,9 @@ class Functions:
         return {"usergrades": usergrades, "warnings": []}
 
     @staticmethod
-    def _grade_item(m: Module, raw: float | None, when: int | None) -> dict[str, Any]:
+    def _grade_item(
+        m: Module, raw: float | None, when: int | None, submitted: int | None
+    ) -> dict[str, Any]:
         return {
             "id": m.cmid,
             "itemname": m.name,
@@ -456,7 +480,7 @@ class Functions:
             "weightraw": 0.1,
             "weightformatted": "10.00 %",
             "graderaw": raw,
-            "gradedatesubmitted": when,
+            "gradedatesubmitted": submitted,
             "gradedategraded": when,
             "gradehiddenbydate": False,
             "gradeneedsupdate": False,
@@ -475,6 +499,97 @@ class Functions:
             "feedback": "",
             "feedbackformat": 2,
         }
+
+    # -- quiz -------------------------------------------------------------------
+
+    def quiz_attempts(self, params: dict[str, Any]) -> Any:
+        module = self._module(_int(params, "quizid"), "quiz")
+        user_id = _int(params, "userid", 0)
+        status = str(params.get("status") or "finished")
+        course_id = module.cmid // 100
+        finished = self.site.quiz_finished_at(course_id, module, user_id)
+        attempts = []
+        if finished is not None and status in ("all", "finished"):
+            grade = self.site.grade(course_id, module, user_id) or 0.0
+            attempts.append(
+                {
+                    "id": module.instance * 10000 + user_id,
+                    "quiz": module.instance,
+                    "userid": user_id,
+                    "attempt": 1,
+                    "uniqueid": module.instance * 10000 + user_id,
+                    "layout": "1,2,0",
+                    "currentpage": 0,
+                    "preview": 0,
+                    "state": "finished",
+                    "timestart": finished - 1200,
+                    "timefinish": finished,
+                    "timemodified": finished,
+                    "timemodifiedoffline": 0,
+                    "timecheckstate": None,
+                    "sumgrades": round(grade / module.grademax * 2, 5),  # raw marks, out of 2
+                    "gradeitemmarks": [],
+                    "gradednotificationsenttime": finished,
+                }
+            )
+        return {"attempts": attempts, "warnings": []}
+
+    def quiz_best_grade(self, params: dict[str, Any]) -> Any:
+        module = self._module(_int(params, "quizid"), "quiz")
+        user_id = _int(params, "userid", 0)
+        grade = self.site.grade(module.cmid // 100, module, user_id)
+        if grade is None:
+            return {"hasgrade": False, "warnings": []}
+        return {
+            "hasgrade": True,
+            "grade": grade,
+            "gradetopass": module.grademax / 2,
+            "warnings": [],
+        }
+
+    # -- badges -----------------------------------------------------------------
+
+    def user_badges(self, params: dict[str, Any]) -> Any:
+        if self.faults.badges_disabled:
+            raise MoodleError(
+                "moodle_exception", "badgesdisabled", "Badges are not enabled on this site."
+            )
+        user_id = _int(params, "userid", 0)
+        if not self.site.user_exists(user_id):
+            raise missing_record("user")
+        badges = []
+        for index, (name, issuer, issued) in enumerate(self.site.badges(user_id)):
+            if (user_id, index) in self.site.revoked_badges:
+                continue
+            unique = f"{user_id:04d}{index:02d}".ljust(40, "0")
+            badges.append(
+                {
+                    "id": index + 1,
+                    "name": name,
+                    "description": f"<p>{html.escape(name)}</p>",
+                    "timecreated": issued - 30 * 86400,
+                    "timemodified": issued - 30 * 86400,
+                    "issuername": issuer,
+                    "issuerurl": SITE_URL,
+                    "issuercontact": "",
+                    "expiredate": None,
+                    "expireperiod": None,
+                    "type": 1,
+                    "courseid": None,
+                    "status": 3,
+                    "issuedid": user_id * 100 + index,
+                    "uniquehash": unique,
+                    "dateissued": issued,
+                    "dateexpire": None,
+                    "visible": 1,
+                    "version": "",
+                    "language": "fr",
+                    "badgeurl": f"{SITE_URL}/pluginfile.php/1/badges/badgeimage/{index + 1}/f3",
+                    "alignment": [],
+                    "relatedbadges": [],
+                }
+            )
+        return {"badges": badges, "warnings": []}
 
     # -- attendance -----------------------------------------------------------
 
@@ -551,7 +666,11 @@ class Functions:
         found = []
         warnings = []
         for course_id in _ids(params, "courseids"):
-            if not self.site.has_course(course_id) or course_id in self.faults.inaccessible_courses:
+            if (
+                not self.site.has_course(course_id)
+                or course_id in self.faults.inaccessible_courses
+                or course_id in self.faults.warning_courses
+            ):
                 warnings.append(
                     {
                         "item": "course",
@@ -698,7 +817,7 @@ class Functions:
                             "name": m.name,
                             "intro": "",
                             "introformat": 1,
-                            "version": "SCORM_1.2",
+                            "version": self.site.scorm_version(course_id),
                             "maxgrade": 100,
                             "grademethod": 1,
                             "maxattempt": 0,
@@ -736,7 +855,18 @@ class Functions:
                     "launch": "index.html",
                     "scormtype": "sco",
                     "title": module.name,
-                    "extradata": [],
+                    "extradata": [
+                        {"element": "isvisible", "value": "true"},
+                        {"element": "parameters", "value": ""},
+                    ]
+                    + (
+                        [
+                            {"element": "completionthreshold", "value": str(SCORM_THRESHOLD)},
+                            {"element": "scaled_passing_score", "value": str(SCORM_PASSING)},
+                        ]
+                        if self.site.scorm_version(module.cmid // 100) == "SCORM_1.3"
+                        else []
+                    ),
                 },
             ],
             "warnings": [],
@@ -747,31 +877,44 @@ class Functions:
         user_id = _int(params, "userid")
         module = self._module(sco_id // 10, "scorm")
         course_id = module.cmid // 100
-        rng = self.site._rng("scorm", sco_id, user_id)
-        if user_id not in self.site.learners(course_id) or rng.random() < 0.2:
+        result = self.site.scorm_result(course_id, sco_id, user_id)
+        if result is None:
             return {"data": {"attempt": 0, "tracks": []}, "warnings": []}
-        start, _ = self.site.course_dates(course_id)
-        score = rng.randint(30, 100)
-        status = "passed" if score >= 50 else "failed"
-        minutes = rng.randint(5, 90)
-        when = start + rng.randint(1, 10) * 86400
-        return {
-            "data": {
-                "attempt": 1,
-                "tracks": [
-                    {"element": "score_raw", "value": score},
-                    {"element": "status", "value": status},
-                    {
-                        "element": "total_time",
-                        "value": f"{minutes // 60:02d}:{minutes % 60:02d}:00",
-                    },
-                    {"element": "timemodified", "value": str(when)},
-                    {"element": "cmi.core.lesson_status", "value": status},
-                    {"element": "cmi.core.score.raw", "value": str(score)},
-                    {"element": "x.start.time", "value": str(when - minutes * 60)},
-                    {"element": "userid", "value": user_id},
-                    {"element": "scoid", "value": str(sco_id)},
-                ],
-            },
-            "warnings": [],
-        }
+        score, minutes, when = result.score, result.minutes, result.when
+        hms = f"{minutes // 60:02d}:{minutes % 60:02d}:00"
+        if self.faults.scorm_bad_time:
+            hms = "environ une heure"
+        if self.site.scorm_version(course_id) == "SCORM_1.2":
+            status = "passed" if score >= SCORM_MASTERY else "failed"
+            cmi: list[tuple[str, Any]] = [
+                ("score_raw", score),
+                ("status", status),
+                ("total_time", hms),
+                ("cmi.core.lesson_status", status),
+                ("cmi.core.score.raw", str(score)),
+                ("cmi.core.total_time", hms),
+            ]
+        else:
+            # What Moodle stores for a 2004 SCO: its own summary plus the raw cmi.*.
+            done = result.progress >= SCORM_THRESHOLD
+            success = "passed" if score / 100 >= SCORM_PASSING else "failed"
+            cmi = [
+                ("score_raw", score),
+                ("status", "completed" if done else "incomplete"),
+                ("total_time", f"PT{minutes}M"),
+                ("cmi.completion_status", "completed" if done else "incomplete"),
+                ("cmi.success_status", success),
+                ("cmi.score.raw", str(score)),
+                ("cmi.score.max", "100"),
+                ("cmi.score.scaled", str(score / 100)),
+                ("cmi.progress_measure", str(result.progress)),
+                ("cmi.total_time", f"PT{minutes}M"),
+            ]
+        tracks = [{"element": e, "value": v} for e, v in cmi]
+        tracks += [
+            {"element": "timemodified", "value": str(when)},
+            {"element": "x.start.time", "value": str(when - minutes * 60)},
+            {"element": "userid", "value": user_id},
+            {"element": "scoid", "value": str(sco_id)},
+        ]
+        return {"data": {"attempt": 1, "tracks": tracks}, "warnings": []}

@@ -68,6 +68,21 @@ CALLS: list[tuple[str, str, dict[str, Any]]] = [
         "mod_feedback_get_non_respondents",
         {"feedbackid": 250},
     ),
+    (
+        "mod_quiz_get_user_attempts__finished.json",
+        "mod_quiz_get_user_attempts",
+        {"quizid": 210, "userid": 1001, "status": "finished"},  # 1001 has a grade
+    ),
+    (
+        "mod_quiz_get_user_best_grade.json",
+        "mod_quiz_get_user_best_grade",
+        {"quizid": 210, "userid": 1001},
+    ),
+    (
+        "mod_quiz_get_user_best_grade__noattempt.json",
+        "mod_quiz_get_user_best_grade",
+        {"quizid": 210, "userid": 1000},  # 1000 has none
+    ),
     ("mod_scorm_get_scorms_by_courses.json", "mod_scorm_get_scorms_by_courses", {"courseids": [2]}),
     ("mod_scorm_get_scorm_scoes.json", "mod_scorm_get_scorm_scoes", {"scormid": 204}),
     (
