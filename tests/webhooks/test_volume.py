@@ -15,7 +15,7 @@ from preuve.store import Store, open_store
 from preuve.testing.webhook_receiver import WebhookReceiver
 from preuve.webhooks import enqueue, replay, run_dispatcher
 from preuve.webhooks.endpoints import add_endpoint, disable_endpoint, enable_endpoint
-from preuve.webhooks.tables import webhook_message
+from preuve.webhooks.tables import DELIVERED, FAILED, webhook_message
 from tests.webhooks.conftest import LOOPBACK, TENANT, events, fast_policy, message_rows
 
 CHUNK = 500
@@ -26,6 +26,26 @@ async def _untried(store: Store, endpoint_id: str) -> int:
     query = select(func.count()).where(m.c.endpoint_id == endpoint_id, m.c.attempts == 0)
     async with store.engine.connect() as conn:
         return int((await conn.execute(query)).scalar_one())
+
+
+async def _settle(store: Store, endpoint_id: str, within: float = 30.0) -> None:
+    """Wait until the dispatcher has recorded every outcome the receiver saw.
+
+    A receiver counts a message when it answers; the dispatcher marks it delivered
+    just after. Replay picks delivered and failed messages only, so it waits.
+    """
+    m = webhook_message
+    query = select(func.count()).where(
+        m.c.endpoint_id == endpoint_id, m.c.status.not_in([DELIVERED, FAILED])
+    )
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        async with store.engine.connect() as conn:
+            if int((await conn.execute(query)).scalar_one()) == 0:
+                return
+        assert loop.time() < deadline, "messages still in flight"
+        await asyncio.sleep(0.05)
 
 
 async def test_events_survive_an_outage_a_disabled_endpoint_and_a_replay(
@@ -67,6 +87,7 @@ async def test_events_survive_an_outage_a_disabled_endpoint_and_a_replay(
         assert Counter(other_receiver.delivered_ids()) == expected
 
         receiver.reset()
+        await _settle(store, up.id)
         assert await replay(store, TENANT, since=start, endpoint_id=up.id) == 0  # none failed
         replayed = await replay(
             store, TENANT, since=start, endpoint_id=up.id, include_delivered=True
@@ -133,6 +154,7 @@ async def test_ten_thousand_events_through_a_receiver_outage(
 
         # Replay a time range: the first two chunks only.
         receiver.reset()
+        await _settle(store, up.id)
         first_two = {e.id for e in batch[: 2 * CHUNK]}
         replayed = await replay(
             store,
