@@ -47,6 +47,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Checkpoint the WAL every 20,000 pages (~80 MB) instead of 1,000: a sync
+    # writes in bursts and each checkpoint copies and syncs pages to the database
+    # file; fewer, larger ones cost less in all. The WAL file is reused after each
+    # checkpoint, so it stays at about that size on disk.
+    cursor.execute("PRAGMA wal_autocheckpoint=20000")
     cursor.close()
 
 

@@ -180,38 +180,39 @@ async def _existing(
 ) -> dict[tuple[str, str], tuple[int, str, int, bool]]:
     """Id, hash, revision and withdrawn flag of the keys already stored.
 
-    One query per kind with ``source_id IN (...)``: both SQLite and PostgreSQL
-    answer it from the unique index (a row-value IN list is not always).
+    One query per chunk of source ids, whatever the number of kinds, with
+    ``kind IN (...) AND source_id IN (...)``: both SQLite and PostgreSQL answer
+    it from the unique index (a row-value IN list is not always). The cross
+    product may return keys not asked for; they are filtered out here. Fewer
+    statements per batch matter: each one is a round trip (on SQLite, several
+    hops to the driver's thread).
     """
-    ids_by_kind: dict[str, list[str]] = {}
-    for kind, source_id in keys:
-        ids_by_kind.setdefault(kind, []).append(source_id)
+    wanted = set(keys)
+    kinds = sorted({kind for kind, _ in wanted})
+    ids = sorted({source_id for _, source_id in wanted})
     found: dict[tuple[str, str], tuple[int, str, int, bool]] = {}
     postgres = conn.dialect.name == "postgresql"
-    for kind, ids in ids_by_kind.items():
-        for start in range(0, len(ids), _LOOKUP_CHUNK):
-            chunk = ids[start : start + _LOOKUP_CHUNK]
-            # PostgreSQL: one array parameter, so one plan whatever the chunk size.
-            id_match = (
-                evidence.c.source_id == any_(cast(chunk, ARRAY(String)))
-                if postgres
-                else evidence.c.source_id.in_(chunk)
-            )
-            result = await conn.execute(
-                select(
-                    evidence.c.source_id,
-                    evidence.c.id,
-                    evidence.c.content_hash,
-                    evidence.c.revision,
-                    evidence.c.withdrawn,
-                ).where(
-                    evidence.c.tenant == tenant,
-                    evidence.c.source == source,
-                    evidence.c.kind == kind,
-                    id_match,
-                )
-            )
-            for source_id, row_id, content_hash, revision, withdrawn in result:
+    for start in range(0, len(ids), _LOOKUP_CHUNK):
+        chunk = ids[start : start + _LOOKUP_CHUNK]
+        # PostgreSQL: array parameters, so one plan whatever the chunk size.
+        if postgres:
+            kind_match = evidence.c.kind == any_(cast(kinds, ARRAY(String)))
+            id_match = evidence.c.source_id == any_(cast(chunk, ARRAY(String)))
+        else:
+            kind_match = evidence.c.kind.in_(kinds)
+            id_match = evidence.c.source_id.in_(chunk)
+        result = await conn.execute(
+            select(
+                evidence.c.kind,
+                evidence.c.source_id,
+                evidence.c.id,
+                evidence.c.content_hash,
+                evidence.c.revision,
+                evidence.c.withdrawn,
+            ).where(evidence.c.tenant == tenant, evidence.c.source == source, kind_match, id_match)
+        )
+        for kind, source_id, row_id, content_hash, revision, withdrawn in result:
+            if (kind, source_id) in wanted:
                 found[(kind, source_id)] = (row_id, content_hash, revision, withdrawn)
     return found
 

@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import literal, select, union_all, update
+from sqlalchemy import bindparam, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -247,6 +247,27 @@ def prepare(
 # -- storing ---------------------------------------------------------------------
 
 
+def _lookup_statement() -> Any:
+    """(what, key, value) rows: stored ids with their hash, and tombstones.
+
+    Built once with expanding parameters: the statement's compiled form is
+    cached, so a batch does not pay for building and keying it again.
+    """
+    table = xapi_statement.c
+    scope = (table.tenant == bindparam("tenant"), table.source == bindparam("source"))
+    stored = select(
+        literal("id").label("what"), table.statement_id.label("key"), table.content_hash
+    ).where(*scope, table.statement_id.in_(bindparam("ids", expanding=True)))
+    voiding = select(
+        literal("void").label("what"), table.voids.label("key"), table.statement_id
+    ).where(*scope, table.voids.is_not(None), table.voids.in_(bindparam("ids", expanding=True)))
+    return union_all(stored, voiding)
+
+
+_LOOKUP = _lookup_statement()
+_INSERT = xapi_statement.insert()
+
+
 async def _lookup(
     conn: AsyncConnection, tenant: str, source: str, ids: Sequence[str]
 ) -> tuple[dict[str, str], dict[str, str]]:
@@ -258,17 +279,10 @@ async def _lookup(
     """
     hashes: dict[str, str] = {}
     tombstones: dict[str, str] = {}
-    table = xapi_statement.c
     for start in range(0, len(ids), _LOOKUP_CHUNK):
-        chunk = ids[start : start + _LOOKUP_CHUNK]
-        scope = (table.tenant == tenant, table.source == source)
-        stored = select(
-            literal("id").label("what"), table.statement_id.label("key"), table.content_hash
-        ).where(*scope, table.statement_id.in_(chunk))
-        voiding = select(
-            literal("void").label("what"), table.voids.label("key"), table.statement_id
-        ).where(*scope, table.voids.is_not(None), table.voids.in_(chunk))
-        for what, key, value in await conn.execute(union_all(stored, voiding)):
+        chunk = list(ids[start : start + _LOOKUP_CHUNK])
+        params = {"tenant": tenant, "source": source, "ids": chunk}
+        for what, key, value in await conn.execute(_LOOKUP, params):
             (hashes if what == "id" else tombstones)[str(key)] = str(value)
     return hashes, tombstones
 
@@ -297,10 +311,15 @@ async def _store_once(
         records: list[EvidenceRecord] = []
         withdrawals: list[Withdrawal] = []
         mapper = intake.mapper
+        # Every statement of a request has the same stored time: parse it once.
+        stored_times: dict[str, datetime | None] = {}
         for item, result in zip(fresh, fresh_mapped, strict=True):
             tombstone = tombstones.get(item.statement_id)
             voided_by = tombstone or in_batch_voids.get(item.statement_id)
-            stored_at = parse_timestamp(item.statement["stored"])
+            stored_text = item.statement["stored"]
+            if stored_text not in stored_times:
+                stored_times[stored_text] = parse_timestamp(stored_text)
+            stored_at = stored_times[stored_text]
             rows.append(
                 {
                     "tenant": tenant,
@@ -320,7 +339,7 @@ async def _store_once(
             # this batch brings its own withdrawals.)
             if tombstone is not None and stored_at is not None:
                 withdrawals.extend(mapper.withdrawals_for(item.statement_id, tombstone, stored_at))
-        await conn.execute(xapi_statement.insert(), rows)
+        await conn.execute(_INSERT, rows)
         for item in fresh:
             if item.voids is not None:
                 await conn.execute(

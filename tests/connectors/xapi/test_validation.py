@@ -104,3 +104,22 @@ def test_durations(text: str, seconds: float) -> None:
 @pytest.mark.parametrize("text", ["P", "PT", "1H", "PT1H30", "P1H", "PT-5S", "3 hours"])
 def test_bad_durations(text: str) -> None:
     assert parse_duration(text) is None
+
+
+def test_checks_stay_whole_once_iris_are_remembered() -> None:
+    # Valid IRIs are remembered to skip the pattern next time: a statement seen
+    # valid before must not let an invalid IRI, a non-string or an unknown key pass.
+    for _ in range(3):
+        validate_statement(attended(1))
+    statement = attended(1)
+    statement["verb"]["id"] = "not an iri"
+    assert _error(statement).path == "verb.id"
+    statement = attended(1)
+    statement["object"]["id"] = ["https://lms.example/session/1"]
+    assert _error(statement).path == "object.id"
+    statement = attended(1)
+    statement["result"]["extensions"] = {"https://lms.example/ext": 1, "progress": 3}
+    assert _error(statement).path == "result.extensions['progress']"
+    statement = attended(1)
+    statement["object"]["colour"] = "blue"
+    assert _error(statement).path == "object.colour"
