@@ -22,6 +22,7 @@ from preuve.mapping.applicability import (
     over_two_days,
 )
 from preuve.mapping.facts import ActionFacts, TenantFacts, load_facts, today_utc
+from preuve.mapping.gcpause import gc_paused
 from preuve.mapping.referential import Indicator, Referential, select_referential
 from preuve.mapping.result import (
     MAX_EVIDENCE_IDS,
@@ -316,7 +317,9 @@ async def evaluate(
         (r.params.assessment_kinds for r in rules if isinstance(r.params, FinalAssessmentParams)),
         ("final", "certification"),
     )
-    facts = await load_facts(store.engine, tenant.id, as_of, tuple(final_kinds))
+    with gc_paused():
+        facts = await load_facts(store.engine, tenant.id, as_of, tuple(final_kinds))
+        result = evaluate_facts(facts, tenant, referential, rules, as_of, audit_day)
     if facts.problems:
         # Evidence ids and error kinds only: no payload value is logged.
         log.warning(
@@ -325,4 +328,4 @@ async def evaluate(
             len(facts.problems),
             facts.problems[0],
         )
-    return evaluate_facts(facts, tenant, referential, rules, as_of, audit_day)
+    return result

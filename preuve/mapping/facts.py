@@ -12,13 +12,25 @@ count.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, Select, and_, case, distinct, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+    type_coerce,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from preuve.evidence.model import (
@@ -182,7 +194,9 @@ def _statements(tenant: str, as_of: date) -> dict[str, Select[Any]]:
         "assessments": select(
             *per_learner,
             assessment_kind,
-            func.min(evidence.c.effective_at),
+            # Raw value, not UtcDateTime: only its (UTC) day is used, and converting
+            # every group's datetime costs more than the query on SQLite.
+            type_coerce(func.min(evidence.c.effective_at), String),
             func.count(),
             func.sum(case((passed.is_(True), 1), else_=0)),
             func.min(evidence.c.id),
@@ -473,28 +487,67 @@ async def load_facts(
         async with limit:
             return await _fetch(engine, statement)
 
-    # Largest first, so the long queries are not the last to start.
-    order = ["activity", "attendance", "assessments", "enrolments"]
+    # The small queries whose rows can be refused come first and are applied in this
+    # order (so ``problems`` keeps it); the largest next, so they are not the last to start.
+    ordered = ["actions", "descriptions", "enrolments", "trainer_files", "manual_proofs"]
+    order = [*ordered, "activity", "attendance", "assessments"]
     order += [name for name in statements if name not in order]
     tasks = {name: asyncio.ensure_future(run(statements[name])) for name in order}
     try:
-        rows = dict(zip(tasks, await asyncio.gather(*tasks.values()), strict=True))
-    except BaseException:
+        return await _assemble(tasks, final_kinds)
+    finally:
         for task in tasks.values():
-            task.cancel()
-        raise
+            if not task.done():
+                task.cancel()  # after an error: stop the queries still running
+            elif not task.cancelled():
+                task.exception()  # the first error propagates; others are not logged again
+
+
+async def _assemble(
+    tasks: Mapping[str, asyncio.Future[Rows]], final_kinds: tuple[str, ...]
+) -> TenantFacts:
+    """Apply each result as soon as it and what it builds on are in.
+
+    The Python work on one result then overlaps the queries still running in
+    their threads, instead of waiting for the slowest query.
+    """
     facts = TenantFacts(actions={}, trainers={}, manual_proofs={})
-    _apply_actions(rows["actions"], facts)
-    _apply_descriptions(rows["descriptions"], facts)
-    learners = _apply_enrolments(rows["enrolments"], facts)
-    _apply_assessments(rows["assessments"], learners, final_kinds)
-    _apply_attendance(rows["attendance"], rows["slots"], facts, learners)
-    _apply_activity(rows["activity"], rows["completion"], learners)
-    _apply_followups(rows["followups"], learners)
-    _apply_resources(rows["resources"], facts)
-    _apply_surveys(rows["responses"], rows["surveys"], facts)
-    _apply_trainer_files(rows["trainer_files"], facts)
-    _apply_manual_proofs(rows["manual_proofs"], facts)
+    _apply_actions(await tasks["actions"], facts)
+    _apply_descriptions(await tasks["descriptions"], facts)
+    learners = _apply_enrolments(await tasks["enrolments"], facts)
+    _apply_trainer_files(await tasks["trainer_files"], facts)
+    _apply_manual_proofs(await tasks["manual_proofs"], facts)
+
+    def rows(name: str) -> Rows:
+        return tasks[name].result()
+
+    # Each step fills fields no other step touches, so their order is free.
+    steps: list[tuple[tuple[str, ...], Callable[[], None]]] = [
+        (("assessments",), lambda: _apply_assessments(rows("assessments"), learners, final_kinds)),
+        (
+            ("attendance", "slots"),
+            lambda: _apply_attendance(rows("attendance"), rows("slots"), facts, learners),
+        ),
+        (
+            ("activity", "completion"),
+            lambda: _apply_activity(rows("activity"), rows("completion"), learners),
+        ),
+        (("followups",), lambda: _apply_followups(rows("followups"), learners)),
+        (("resources",), lambda: _apply_resources(rows("resources"), facts)),
+        (
+            ("responses", "surveys"),
+            lambda: _apply_surveys(rows("responses"), rows("surveys"), facts),
+        ),
+    ]
+    while steps:
+        ready = [s for s in steps if all(tasks[n].done() for n in s[0])]
+        if not ready:
+            waiting = {tasks[n] for names, _ in steps for n in names if not tasks[n].done()}
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            continue
+        for step in ready:
+            step[1]()
+            steps.remove(step)
     return facts
 
 

@@ -17,6 +17,7 @@ from preuve.config.settings import TenantConfig
 from preuve.events import DUE_SOON, PROOF_MISSING, PROOF_RESTORED, Event
 from preuve.evidence.identity import PERSON_KEY_PREFIX
 from preuve.mapping.evaluate import evaluate
+from preuve.mapping.gcpause import gc_paused
 from preuve.mapping.result import CoverageResult, IndicatorCoverage, Status, summarise
 from preuve.mapping.tables import ORGANISATION_REF, coverage_snapshot, coverage_status
 from preuve.store import Store
@@ -172,8 +173,9 @@ async def evaluate_and_snapshot(
     audit_date: date | None = None,
 ) -> tuple[CoverageResult, list[Event]]:
     """Evaluate, store the snapshot, and return the result with its events."""
-    result = await evaluate(store, tenant, as_of=as_of, audit_date=audit_date)
-    _, events = await store_snapshot(store, result)
+    with gc_paused():  # the snapshot rows are as many as the statuses: see gcpause
+        result = await evaluate(store, tenant, as_of=as_of, audit_date=audit_date)
+        _, events = await store_snapshot(store, result)
     return result, events
 
 
