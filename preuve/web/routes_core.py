@@ -6,6 +6,7 @@ from aiohttp import web
 
 from preuve import __version__
 from preuve.web.keys import SETTINGS_KEY, STORE_KEY
+from preuve.web.requests import request_tenant
 
 
 async def health(request: web.Request) -> web.Response:
@@ -13,13 +14,6 @@ async def health(request: web.Request) -> web.Response:
     async with store.engine.connect() as conn:
         await conn.exec_driver_sql("SELECT 1")
     return web.json_response({"status": "ok", "version": __version__})
-
-
-def _tenant_id(request: web.Request) -> str:
-    tenant_id = request.match_info["tenant"]
-    if tenant_id not in {t.id for t in request.app[SETTINGS_KEY].tenants}:
-        raise web.HTTPNotFound(text=f"unknown tenant {tenant_id!r}")
-    return tenant_id
 
 
 async def tenants(request: web.Request) -> web.Response:
@@ -33,13 +27,13 @@ async def tenants(request: web.Request) -> web.Response:
 
 
 async def evidence_counts(request: web.Request) -> web.Response:
-    tenant_id = _tenant_id(request)
+    tenant_id = request_tenant(request).id
     counts = await request.app[STORE_KEY].evidence.count_by_kind(tenant_id)
     return web.json_response({"tenant": tenant_id, "evidence_counts": counts})
 
 
 async def runs(request: web.Request) -> web.Response:
-    tenant_id = _tenant_id(request)
+    tenant_id = request_tenant(request).id
     limit = min(int(request.query.get("limit", "20")), 500)
     recent = await request.app[STORE_KEY].runs.recent(tenant=tenant_id, limit=limit)
     return web.json_response([r.as_json() for r in recent])

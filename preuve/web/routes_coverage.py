@@ -12,12 +12,12 @@ from aiohttp import web
 
 from preuve.i18n import Text
 from preuve.mapping.evaluate import evaluate
-from preuve.web.keys import SETTINGS_KEY, STORE_KEY
+from preuve.web.keys import STORE_KEY
+from preuve.web.requests import request_tenant
 
 MSG_BAD_DATE = Text(
     fr="{name} : une date AAAA-MM-JJ est attendue", en="{name}: a YYYY-MM-DD date is expected"
 )
-MSG_UNKNOWN_TENANT = Text(fr="organisme inconnu : {tenant}", en="unknown tenant: {tenant}")
 
 
 def _date(request: web.Request, name: str) -> date | None:
@@ -31,11 +31,7 @@ def _date(request: web.Request, name: str) -> date | None:
 
 
 async def coverage(request: web.Request) -> web.Response:
-    tenant_id = request.match_info["tenant"]
-    try:
-        tenant = request.app[SETTINGS_KEY].tenant(tenant_id)
-    except KeyError as exc:
-        raise web.HTTPNotFound(text=MSG_UNKNOWN_TENANT(tenant=tenant_id)) from exc
+    tenant = request_tenant(request)
     result = await evaluate(
         request.app[STORE_KEY],
         tenant,

@@ -9,11 +9,9 @@ then deleted. Answer: the run outcome (200, or 422 when the file was refused).
 
 from __future__ import annotations
 
-import re
 import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 
@@ -22,7 +20,8 @@ from preuve.connectors.scorm.sources import scorm_source
 from preuve.i18n import Text
 from preuve.store import RunStatus
 from preuve.sync.runner import sync_source
-from preuve.web.keys import SETTINGS_KEY, STORE_KEY
+from preuve.web.keys import STORE_KEY
+from preuve.web.requests import request_tenant, safe_base_name
 
 MSG_TOO_BIG = Text(
     fr="fichier trop volumineux (maximum {limit} octets)",
@@ -32,22 +31,18 @@ MSG_NO_FILE = Text(
     fr="fichier attendu : champ multipart « file », ou corps brut avec ?filename=",
     en="expected a file: multipart field 'file', or a raw body with ?filename=",
 )
-MSG_UNKNOWN_TENANT = Text(fr="organisme inconnu : {tenant}", en="unknown tenant: {tenant}")
 MSG_BAD_NAME = Text(
     fr="nom de fichier attendu avec une extension .zip, .txt, .tsv, .csv, .json ou .xml",
     en="expected a file name ending in .zip, .txt, .tsv, .csv, .json or .xml",
 )
 
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 _ACCEPTED = (".zip", ".pif", ".txt", ".tsv", ".csv", ".json", ".xml")
 _CHUNK = 256 * 1024
 
 
 def _safe_name(raw: str | None) -> str:
     """The base name only, in safe characters (it is shown in messages and picks the format)."""
-    # Clients percent-encode multipart file names; traversal is cut by keeping the base name.
-    decoded = unquote(raw or "").replace("\\", "/")
-    name = _SAFE_NAME.sub("_", Path(decoded).name).strip(" .")
+    name = safe_base_name(raw)
     if not name.lower().endswith(_ACCEPTED):
         raise web.HTTPBadRequest(text=MSG_BAD_NAME())
     return name
@@ -97,13 +92,7 @@ async def _copy(read_chunk: Callable[[int], Awaitable[bytes]], target: Path) -> 
 
 
 async def upload(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS_KEY]
-    try:
-        tenant = settings.tenant(request.match_info["tenant"])
-    except KeyError as exc:
-        raise web.HTTPNotFound(
-            text=MSG_UNKNOWN_TENANT(tenant=request.match_info["tenant"])
-        ) from exc
+    tenant = request_tenant(request)
     with tempfile.TemporaryDirectory(prefix="preuve-scorm-") as tmp:
         path = await _save(request, Path(tmp))
         try:

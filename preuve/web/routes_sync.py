@@ -27,6 +27,7 @@ from preuve.sync.jobs import UnknownSourceError
 from preuve.sync.plugins import apply_connector_classes
 from preuve.sync.progress import active_runs, records_so_far
 from preuve.web.keys import SETTINGS_KEY, STORE_KEY
+from preuve.web.requests import request_tenant
 from preuve.web.routes_webhooks import set_sync_trigger
 from preuve.webhooks.configured import apply_configured_endpoints
 from preuve.webhooks.inbound import mark_inbound_queued, recorded_inbound
@@ -40,7 +41,6 @@ MAX_RUNS = 500
 
 MSG_BAD_LIMIT = Text(fr="limit : un entier est attendu", en="limit: an integer is expected")
 MSG_UNKNOWN_RUN = Text(fr="exécution inconnue", en="unknown run")
-MSG_UNKNOWN_TENANT = Text(fr="organisme inconnu : {tenant}", en="unknown tenant: {tenant}")
 
 
 async def _dispatcher_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -102,11 +102,7 @@ async def trigger_sync(request: web.Request) -> web.Response:
 
 async def trigger_tenant(request: web.Request) -> web.Response:
     """Every enabled source of a tenant; 202 when at least one was queued."""
-    tenant_id = request.match_info["tenant"]
-    try:
-        tenant = request.app[SETTINGS_KEY].tenant(tenant_id)
-    except KeyError as exc:
-        raise web.HTTPNotFound(text=MSG_UNKNOWN_TENANT(tenant=tenant_id)) from exc
+    tenant = request_tenant(request)
     dispatcher = request.app[DISPATCHER_KEY]
     answers = [
         await dispatcher.trigger(tenant.id, source.id, trigger="api")

@@ -14,10 +14,7 @@ each kind of record and the latest CV and continuing-development dates.
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
 from typing import Any
-from urllib.parse import unquote
 
 from aiohttp import BodyPartReader, web
 
@@ -30,7 +27,8 @@ from preuve.evidence.model import PartialDate
 from preuve.i18n import Text
 from preuve.store import RunStatus
 from preuve.sync.runner import sync_connector
-from preuve.web.keys import SETTINGS_KEY, STORE_KEY
+from preuve.web.keys import STORE_KEY
+from preuve.web.requests import request_tenant, safe_base_name
 
 UPLOAD_SOURCE = "trainer-upload"
 
@@ -45,27 +43,14 @@ MSG_FIELD_TOO_LONG = Text(
     fr="champ « {field} » trop long (maximum {limit} octets)",
     en="field '{field}' too long (limit {limit} bytes)",
 )
-MSG_UNKNOWN_TENANT = Text(fr="organisme inconnu : {tenant}", en="unknown tenant: {tenant}")
 
-_SAFE_NAME = re.compile(r"[^A-Za-z0-9._ -]+")
 _CHUNK = 256 * 1024
 MAX_FIELD_BYTES = 320  # an e-mail address is at most 254 characters
 
 
-def _tenant(request: web.Request) -> TenantConfig:
-    tenant_id = request.match_info["tenant"]
-    try:
-        return request.app[SETTINGS_KEY].tenant(tenant_id)
-    except KeyError:
-        raise web.HTTPNotFound(text=MSG_UNKNOWN_TENANT(tenant=tenant_id)) from None
-
-
 def _safe_name(raw: str | None) -> str:
     """The base name only, in safe characters (it is shown in messages and picks the format)."""
-    # aiohttp's client percent-encodes file names; browsers send them as they are.
-    raw = unquote(raw or "")
-    name = _SAFE_NAME.sub("_", Path(raw.replace("\\", "/")).name).strip(" .")
-    return name or "document"
+    return safe_base_name(raw) or "document"
 
 
 async def _read_part(part: BodyPartReader) -> bytes:
@@ -128,7 +113,7 @@ def _upload_options(tenant: TenantConfig, fields: dict[str, str]) -> dict[str, A
 
 
 async def upload_document(request: web.Request) -> web.Response:
-    tenant = _tenant(request)
+    tenant = request_tenant(request)
     name, data, fields = await _form(request)
     source = SourceConfig(id=UPLOAD_SOURCE, kind="cv", options=_upload_options(tenant, fields))
     context = ConnectorContext(
@@ -155,7 +140,7 @@ def _later(current: str | None, value: Any) -> str | None:
 
 
 async def list_trainers(request: web.Request) -> web.Response:
-    tenant = _tenant(request)
+    tenant = request_tenant(request)
     store = request.app[STORE_KEY]
     trainers: dict[str, dict[str, Any]] = {}
 

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from preuve.web.keys import SETTINGS_KEY, STORE_KEY
+from preuve.web.requests import request_tenant
 from preuve.webhooks import replay
 from preuve.webhooks.endpoints import (
     MSG_DISABLED_BY_ADMIN,
@@ -51,13 +52,6 @@ def set_sync_trigger(app: web.Application, trigger: TriggerSync | None) -> None:
     holder.trigger = trigger
 
 
-def _tenant(request: web.Request) -> str:
-    tenant_id = request.match_info["tenant"]
-    if tenant_id not in {t.id for t in request.app[SETTINGS_KEY].tenants}:
-        raise web.HTTPNotFound(text=f"unknown tenant {tenant_id!r}")
-    return tenant_id
-
-
 def _allow(request: web.Request) -> AllowList:
     return AllowList.parse(request.app[SETTINGS_KEY].webhooks.allow_networks)
 
@@ -89,7 +83,7 @@ def _when(value: Any, name: str) -> datetime | None:
 
 
 async def endpoints_list(request: web.Request) -> web.Response:
-    tenant = _tenant(request)
+    tenant = request_tenant(request).id
     store = request.app[STORE_KEY]
     counts = await message_counts(store, tenant)
     return web.json_response(
@@ -101,7 +95,7 @@ async def endpoints_list(request: web.Request) -> web.Response:
 
 
 async def endpoint_create(request: web.Request) -> web.Response:
-    tenant = _tenant(request)
+    tenant = request_tenant(request).id
     body = await _json(request)
     url = body.get("url")
     types = body.get("event_types", [])
@@ -123,7 +117,7 @@ async def endpoint_create(request: web.Request) -> web.Response:
 
 
 async def _endpoint_action(request: web.Request, action: str) -> web.Response:
-    tenant = _tenant(request)
+    tenant = request_tenant(request).id
     endpoint_id = request.match_info["endpoint"]
     store = request.app[STORE_KEY]
     try:
@@ -193,7 +187,7 @@ async def endpoint_deliveries(request: web.Request) -> web.Response:
 
 async def replay_messages(request: web.Request) -> web.Response:
     """Body: ``since`` (required), ``until``, ``endpoint_id``, ``all`` (also delivered)."""
-    tenant = _tenant(request)
+    tenant = request_tenant(request).id
     body = await _json(request)
     since = _when(body.get("since"), "since")
     if since is None:
