@@ -34,11 +34,13 @@ from tempfile import TemporaryDirectory
 from typing import Any
 
 import asyncpg
+from pydantic import TypeAdapter
 from sqlalchemy import Text, cast, func, insert, select
 from sqlalchemy.engine import make_url
 
 from bench.common import measure, print_table
 from preuve.config.settings import TenantConfig
+from preuve.evidence.model import FACETED_KINDS, EvidenceData
 from preuve.mapping import evaluate, evaluate_and_snapshot
 from preuve.store import Store, open_store
 from preuve.store.schema import evidence
@@ -56,9 +58,14 @@ def _at(day: date, hour: int = 9) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
+_DATA = TypeAdapter(EvidenceData)
+
+
 def _row(
     kind: str, source_id: str, payload: dict[str, Any], when: datetime | None
 ) -> dict[str, Any]:
+    # The store derives the facet from the validated model; so does this bulk load.
+    facet = _DATA.validate_python(payload).facet if kind in FACETED_KINDS else None
     return {
         "tenant": TENANT,
         "source": "bench",
@@ -66,6 +73,7 @@ def _row(
         "source_id": source_id,
         "action_ref": payload.get("action_ref"),
         "person_ref": payload.get("person_ref"),
+        "facet": facet,
         "effective_at": when,
         "fetched_at": FETCHED,
         "content_hash": hashlib.sha256(source_id.encode()).hexdigest(),

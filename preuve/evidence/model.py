@@ -216,6 +216,16 @@ class DocumentRef(BaseModel):
 class _Payload(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
+    @property
+    def facet(self) -> str | None:
+        """The record's category within its kind, as the coverage rules group it.
+
+        Derived from the payload and kept in its own store column so that coverage
+        counts come from an index, not from parsing every payload. ``None`` for
+        kinds the rules do not split.
+        """
+        return None
+
 
 # ---------------------------------------------------------------------------
 # Payloads: one per kind of evidence
@@ -316,6 +326,10 @@ class Attendance(_Payload):
     method: AttendanceMethod = AttendanceMethod.TRAINER
     status_label: str | None = Field(default=None, description="status as named in the source")
 
+    @property
+    def facet(self) -> str:
+        return self.status.value
+
 
 class ActivityTrace(_Payload):
     """A trace of learning activity (connection, progress, time on task)."""
@@ -350,6 +364,18 @@ class Assessment(_Payload):
         return self
 
     @property
+    def facet(self) -> str:
+        """``<assessment kind>:<passed|failed|unknown>``, e.g. ``final:passed``."""
+        result = "unknown" if self.passed is None else ("passed" if self.passed else "failed")
+        return f"{self.assessment_kind.value}:{result}"
+
+    @staticmethod
+    def facets_of(assessment_kind: str, *, passed_only: bool = False) -> tuple[str, ...]:
+        """Every facet an assessment of this kind can have (or only the passed one)."""
+        results = ("passed",) if passed_only else ("passed", "failed", "unknown")
+        return tuple(f"{assessment_kind}:{result}" for result in results)
+
+    @property
     def ratio(self) -> float | None:
         if self.score is None or not self.max_score:
             return None
@@ -365,6 +391,12 @@ class Completion(_Payload):
     activity_ref: str | None = None
     state: CompletionState
     completed_at: datetime | None = None
+
+    @property
+    def facet(self) -> str:
+        """``action:<state>`` for the whole action, ``activity:<state>`` for one activity."""
+        scope = "action" if self.activity_ref is None else "activity"
+        return f"{scope}:{self.state.value}"
 
 
 class SatisfactionSurvey(_Payload):
@@ -479,6 +511,10 @@ class SupportInteraction(_Payload):
     at: datetime
     answered_at: datetime | None = None
 
+    @property
+    def facet(self) -> str:
+        return self.topic.value
+
 
 class ManualProof(_Payload):
     """A document or URL attached by hand for an indicator no LMS can prove."""
@@ -545,6 +581,9 @@ EVIDENCE_KINDS: tuple[str, ...] = (
     "manual_proof",
 )
 
+# The kinds whose payload class gives a facet (see ``_Payload.facet``).
+FACETED_KINDS = frozenset({"attendance", "assessment", "completion", "support_interaction"})
+
 # ---------------------------------------------------------------------------
 # The envelope
 # ---------------------------------------------------------------------------
@@ -595,6 +634,10 @@ class EvidenceRecord(BaseModel):
     def person_ref(self) -> str | None:
         value = getattr(self.data, "person_ref", None)
         return value if isinstance(value, str) else None
+
+    @property
+    def facet(self) -> str | None:
+        return self.data.facet
 
     @cached_property
     def payload(self) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from preuve.evidence.model import (
     TRAINER_ROLES,
+    Assessment,
     ContinuingDevelopment,
     CourseDescription,
     ManualProof,
@@ -155,7 +156,7 @@ def _problem(kind: str, row_id: int, exc: ValidationError) -> str:
     return f"{kind} #{row_id} field {where}: {first['msg']}"
 
 
-def _statements(tenant: str, as_of: date) -> dict[str, Select[Any]]:
+def _statements(tenant: str, as_of: date, final_kinds: tuple[str, ...]) -> dict[str, Select[Any]]:
     """Every query of an evaluation; independent, so they can run concurrently.
 
     Events (assessments, attendance, traces, follow-ups, surveys) dated after
@@ -168,9 +169,12 @@ def _statements(tenant: str, as_of: date) -> dict[str, Select[Any]]:
     day = _field("day")
     survey_ref = _field("survey_ref")
     per_learner = (evidence.c.action_ref, evidence.c.person_ref)
-    assessment_kind = _field("assessment_kind")
-    passed = _payload["passed"].as_boolean()
-    whole_action = _payload["activity_ref"].as_string().is_(None)
+    facet = evidence.c.facet  # see EvidenceRecord.facet: read from the coverage index
+    positioning = facet.in_(Assessment.facets_of("entry_positioning"))
+    final = facet.in_([f for k in final_kinds for f in Assessment.facets_of(k)])
+    final_passed = facet.in_(
+        [f for k in final_kinds for f in Assessment.facets_of(k, passed_only=True)]
+    )
     distance = _payload["distance"].as_boolean()
     rating = _payload["rating"].as_float()
     return {
@@ -191,23 +195,25 @@ def _statements(tenant: str, as_of: date) -> dict[str, Select[Any]]:
         )
         .where(_base(tenant, "enrolment"))
         .order_by(evidence.c.id),
+        # One row per learner: the facet "<assessment kind>:<result>" says which
+        # assessments position the learner, which are final and which were passed.
         "assessments": select(
             *per_learner,
-            assessment_kind,
             # Raw value, not UtcDateTime: only its (UTC) day is used, and converting
             # every group's datetime costs more than the query on SQLite.
-            type_coerce(func.min(evidence.c.effective_at), String),
-            func.count(),
-            func.sum(case((passed.is_(True), 1), else_=0)),
-            func.min(evidence.c.id),
+            type_coerce(func.min(case((positioning, evidence.c.effective_at))), String),
+            func.min(case((positioning, evidence.c.id))),
+            func.sum(case((final, 1), else_=0)),
+            func.sum(case((final_passed, 1), else_=0)),
+            func.min(case((final, evidence.c.id))),
         )
         .where(_base(tenant, "assessment"), by_as_of)
-        .group_by(*per_learner, assessment_kind),
+        .group_by(*per_learner),
         # Every record marks a slot (implied slots); an "absent" one proves no attendance.
         "attendance": select(
             *per_learner,
             func.count(),
-            func.sum(case((_field("status") == "absent", 0), else_=1)),
+            func.sum(case((facet == "absent", 0), else_=1)),
             func.min(evidence.c.id),
         )
         .where(_base(tenant, "attendance"), by_as_of)
@@ -224,16 +230,14 @@ def _statements(tenant: str, as_of: date) -> dict[str, Select[Any]]:
         .group_by(*per_learner),
         "completion": select(
             *per_learner,
-            func.sum(case((and_(whole_action, _field("state") == "completed"), 1), else_=0)),
+            func.sum(case((facet == "action:completed", 1), else_=0)),
             func.count(),
             func.min(evidence.c.id),
         )
         .where(_base(tenant, "completion"), by_as_of)
         .group_by(*per_learner),
         "followups": select(*per_learner, func.count(), func.min(evidence.c.id))
-        .where(
-            _base(tenant, "support_interaction"), by_as_of, _field("topic") == "dropout_followup"
-        )
+        .where(_base(tenant, "support_interaction"), by_as_of, facet == "dropout_followup")
         .group_by(*per_learner),
         "resources": select(
             evidence.c.action_ref,
@@ -333,18 +337,16 @@ def _apply_enrolments(rows: Rows, facts: TenantFacts) -> Learners:
     return learners
 
 
-def _apply_assessments(rows: Rows, learners: Learners, final_kinds: tuple[str, ...]) -> None:
-    for action_ref, person_ref, assessment_kind, first_at, count, passed_count, first_id in rows:
+def _apply_assessments(rows: Rows, learners: Learners) -> None:
+    for action_ref, person_ref, positioned_at, positioning_id, finals, passed, final_id in rows:
         learner = learners.get((action_ref, person_ref))
         if learner is None:
             continue
-        if assessment_kind == "entry_positioning":
-            learner.positioning_at = _date(first_at)
-            learner.positioning_id = first_id
-        elif assessment_kind in final_kinds:
-            learner.finals += count
-            learner.finals_passed += int(passed_count or 0)
-            learner.final_id = learner.final_id or first_id
+        learner.positioning_at = _date(positioned_at)
+        learner.positioning_id = positioning_id
+        learner.finals = int(finals or 0)
+        learner.finals_passed = int(passed or 0)
+        learner.final_id = final_id
 
 
 def _apply_attendance(rows: Rows, slots: Rows, facts: TenantFacts, learners: Learners) -> None:
@@ -480,7 +482,7 @@ async def load_facts(
     committed state when it starts: a sync committing meanwhile can make one
     evaluation mix two states, which the next evaluation settles.
     """
-    statements = _statements(tenant, as_of)
+    statements = _statements(tenant, as_of, final_kinds)
     limit = asyncio.Semaphore(max(1, concurrency))
 
     async def run(statement: Select[Any]) -> Rows:
@@ -494,7 +496,7 @@ async def load_facts(
     order += [name for name in statements if name not in order]
     tasks = {name: asyncio.ensure_future(run(statements[name])) for name in order}
     try:
-        return await _assemble(tasks, final_kinds)
+        return await _assemble(tasks)
     finally:
         for task in tasks.values():
             if not task.done():
@@ -503,9 +505,7 @@ async def load_facts(
                 task.exception()  # the first error propagates; others are not logged again
 
 
-async def _assemble(
-    tasks: Mapping[str, asyncio.Future[Rows]], final_kinds: tuple[str, ...]
-) -> TenantFacts:
+async def _assemble(tasks: Mapping[str, asyncio.Future[Rows]]) -> TenantFacts:
     """Apply each result as soon as it and what it builds on are in.
 
     The Python work on one result then overlaps the queries still running in
@@ -523,7 +523,7 @@ async def _assemble(
 
     # Each step fills fields no other step touches, so their order is free.
     steps: list[tuple[tuple[str, ...], Callable[[], None]]] = [
-        (("assessments",), lambda: _apply_assessments(rows("assessments"), learners, final_kinds)),
+        (("assessments",), lambda: _apply_assessments(rows("assessments"), learners)),
         (
             ("attendance", "slots"),
             lambda: _apply_attendance(rows("attendance"), rows("slots"), facts, learners),

@@ -9,15 +9,17 @@ from preuve.store.schema import BigId, UtcDateTime, evidence, json_column, metad
 # Organisation-level rows use this action_ref (a real ref is never empty).
 ORGANISATION_REF = ""
 
-# Covering index for the per-(action, learner) counts of the evaluation: SQLite
-# (and PostgreSQL index-only scans) group attendance and activity rows without
-# a sort and without reading the table. Owned by the mapping branch.
+# Covering index for the per-(action, learner[, facet]) counts of the evaluation:
+# SQLite (and PostgreSQL index-only scans) group attendance, activity, assessment
+# and completion rows without a sort and without reading the table or parsing a
+# payload. Owned by the mapping branch.
 ix_evidence_coverage = Index(
     "ix_evidence_coverage",
     evidence.c.tenant,
     evidence.c.kind,
     evidence.c.action_ref,
     evidence.c.person_ref,
+    evidence.c.facet,
     evidence.c.withdrawn,
     evidence.c.effective_at,
 )

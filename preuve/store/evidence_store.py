@@ -111,6 +111,7 @@ def _row(record: EvidenceRecord, now: datetime) -> dict[str, Any]:
         "source_id": prov.source_id,
         "action_ref": record.action_ref,
         "person_ref": record.person_ref,
+        "facet": record.facet,
         "effective_at": prov.effective_at,
         "fetched_at": prov.fetched_at,
         "content_hash": record.content_hash,
@@ -160,6 +161,7 @@ _UPDATE_CHANGED = (
     .values(
         action_ref=bindparam("action_ref"),
         person_ref=bindparam("person_ref"),
+        facet=bindparam("facet"),
         effective_at=bindparam("effective_at"),
         fetched_at=bindparam("fetched_at"),
         content_hash=bindparam("content_hash"),

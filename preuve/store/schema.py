@@ -77,6 +77,9 @@ evidence = Table(
     Column("source_id", String(255), nullable=False),
     Column("action_ref", String(255)),
     Column("person_ref", String(64)),
+    # Derived from the payload by the model (EvidenceRecord.facet), rewritten with it:
+    # the category the coverage counts group by, readable from an index.
+    Column("facet", String(64)),
     Column("effective_at", UtcDateTime()),
     Column("fetched_at", UtcDateTime(), nullable=False),
     Column("content_hash", String(64), nullable=False),
