@@ -11,8 +11,11 @@ qualifications and CPD), with a few gaps planted. Then, in the same process:
 - ``evaluate``: ``preuve.mapping.evaluate`` (every indicator, every action);
 - ``evaluate + snapshot``: the same plus the snapshot rows and the event diff.
 
-Times are measured without tracemalloc; the peak heap comes from a second,
-traced evaluation (the snapshot row reuses it).
+Each phase runs ``--repeat`` times (default 5), interleaved so that every
+evaluation is paired with a scan taken just before it under the same machine
+load; the table shows medians and the line above it the spread of the paired
+ratios. Times are measured without tracemalloc; the peak heap of each phase
+comes from a separate traced run.
 
 Rows are bulk-inserted straight into the ``evidence`` table for speed (the
 upsert path has its own benchmark, ``bench.store``). Usage::
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import hashlib
+import statistics
 import time
 import uuid
 from collections.abc import Iterator
@@ -314,51 +318,61 @@ async def scan(store: Store) -> int:
     return int(row[0])
 
 
-async def run(url: str, records: int, actions: int) -> list[list[Any]]:
+async def run(url: str, records: int, actions: int, repeat: int) -> list[list[Any]]:
     store = await open_store(url)
     tenant = TenantConfig(id=TENANT, name="Bench")
     try:
         started = time.perf_counter()
         loaded = await load(store, records, actions)
         load_seconds = time.perf_counter() - started
-        await scan(store)  # warm the cache the same way for both
-        with measure(trace_memory=False) as scan_m:
-            scanned = await scan(store)
-        # Timings without tracemalloc (it slows Python down), after one warm-up run
-        # like the scan's; the peak heap comes from a third, traced run.
+        # Warm-up: the cache is filled the same way for both, and the first
+        # snapshot (every status new) is taken before the timed ones.
+        await scan(store)
         await evaluate(store, tenant, as_of=AS_OF)
-        with measure(trace_memory=False) as eval_m:
-            result = await evaluate(store, tenant, as_of=AS_OF)
+        await evaluate_and_snapshot(store, tenant, as_of=AS_OF)
+        # Paired, interleaved runs without tracemalloc (it slows Python down): each
+        # evaluation is compared with the scan just before it, under the same load.
+        scans: list[float] = []
+        evaluations: list[float] = []
+        snapshots: list[float] = []
+        for _ in range(repeat):
+            with measure(trace_memory=False) as scan_m:
+                scanned = await scan(store)
+            with measure(trace_memory=False) as eval_m:
+                result = await evaluate(store, tenant, as_of=AS_OF)
+            with measure(trace_memory=False) as snap_m:
+                _, events = await evaluate_and_snapshot(store, tenant, as_of=AS_OF)
+            scans.append(scan_m.seconds)
+            evaluations.append(eval_m.seconds)
+            snapshots.append(snap_m.seconds)
+        # Peak heaps from separate traced runs, one per phase.
         with measure() as eval_mem:
             await evaluate(store, tenant, as_of=AS_OF)
-        eval_m.peak_heap_mb = eval_mem.peak_heap_mb
-        with measure(trace_memory=False) as snap_m:
-            _, events = await evaluate_and_snapshot(store, tenant, as_of=AS_OF)
-        snap_m.peak_heap_mb = eval_mem.peak_heap_mb
+        with measure() as snap_mem:
+            await evaluate_and_snapshot(store, tenant, as_of=AS_OF)
+        max_rss = snap_mem.max_rss_mb
     finally:
         await store.close()
     gaps = sum(
         1 for a in result.actions for i in a.indicators if i.status.value in ("missing", "partial")
     )
     backend = store.engine.dialect.name
+    ratios = sorted(e / s for e, s in zip(evaluations, scans, strict=True))
     print(
         f"{backend}: loaded {loaded:,} rows in {load_seconds:.1f} s; scan saw {scanned:,}; "
-        f"{len(result.actions)} actions, {gaps} action-level gaps, {len(events)} events"
+        f"{len(result.actions)} actions, {gaps} action-level gaps, {len(events)} events "
+        f"on an unchanged re-evaluation; evaluate / scan over {repeat} paired runs: "
+        f"min {ratios[0]:.2f}, median {statistics.median(ratios):.2f}, max {ratios[-1]:.2f}; "
+        f"max RSS of the process (load included) {max_rss:.0f} MB"
     )
+    scan_s = statistics.median(scans)
     rows = []
-    for name, m in (("scan", scan_m), ("evaluate", eval_m), ("evaluate + snapshot", snap_m)):
-        rows.append(
-            [
-                backend,
-                name,
-                loaded,
-                m.seconds,
-                loaded / m.seconds,
-                m.peak_heap_mb,
-                m.max_rss_mb,
-                m.seconds / scan_m.seconds,
-            ]
-        )
+    for name, seconds, heap in (
+        ("scan", scan_s, 0.0),
+        ("evaluate", statistics.median(evaluations), eval_mem.peak_heap_mb),
+        ("evaluate + snapshot", statistics.median(snapshots), snap_mem.peak_heap_mb),
+    ):
+        rows.append([backend, name, loaded, seconds, loaded / seconds, heap, seconds / scan_s])
     return rows
 
 
@@ -377,12 +391,20 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=None)
     parser.add_argument("--actions", type=int, default=500)
     parser.add_argument("--postgres", metavar="ADMIN_URL", help="also run on PostgreSQL")
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="paired scan/evaluate runs (medians are shown)"
+    )
     args = parser.parse_args()
     records = args.records or (100_000 if args.quick else 1_000_000)
     rows: list[list[Any]] = []
     with TemporaryDirectory(prefix="preuve-bench-") as tmp:
         rows += asyncio.run(
-            run(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}", records, args.actions)
+            run(
+                f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}",
+                records,
+                args.actions,
+                args.repeat,
+            )
         )
     if args.postgres:
         name = f"preuve_bench_{uuid.uuid4().hex[:10]}"
@@ -393,7 +415,7 @@ def main() -> None:
                 .set(drivername="postgresql+asyncpg", database=name)
                 .render_as_string(hide_password=False)
             )
-            rows += asyncio.run(run(url, records, args.actions))
+            rows += asyncio.run(run(url, records, args.actions, args.repeat))
         finally:
             asyncio.run(_pg_admin(args.postgres, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     print_table(
@@ -405,8 +427,7 @@ def main() -> None:
             "seconds",
             "records/s",
             "peak heap MB",
-            "max RSS MB",
-            "x scan",
+            "x scan (medians)",
         ],
         rows,
     )
