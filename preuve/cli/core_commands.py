@@ -40,8 +40,8 @@ MSG_STORE_KO = Text(
 )
 MSG_DB_UPGRADED = Text(fr="Schéma à jour : {url}", en="Schema up to date: {url}")
 MSG_IMPORT_DONE = Text(
-    fr="{inserted} ajoutée(s), {updated} modifiée(s), {unchanged} inchangée(s), "
-    "{skipped} rejetée(s)",
+    fr="{inserted} {inserted:ajoutée|ajoutées}, {updated} {updated:modifiée|modifiées}, "
+    "{unchanged} {unchanged:inchangée|inchangées}, {skipped} {skipped:rejetée|rejetées}",
     en="{inserted} added, {updated} changed, {unchanged} unchanged, {skipped} rejected",
 )
 MSG_NO_SOURCES = Text(fr="aucune source configurée", en="no source configured")

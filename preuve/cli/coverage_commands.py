@@ -42,16 +42,18 @@ MSG_TITLE = Text(
 )
 MSG_PROVISIONAL = Text(fr=" (provisoire)", en=" (provisional)")
 MSG_SUMMARY = Text(
-    fr="{proven} indicateurs prouvés sur {applicable} applicables ({percent} %) ; "
-    "{gaps} en écart, {due} à échéance",
-    en="{proven} indicators proven out of {applicable} applicable ({percent}%); "
+    fr="{proven} {proven:indicateur prouvé|indicateurs prouvés} sur {applicable} "
+    "{applicable:applicable|applicables} ({percent} %) ; {gaps} en écart, {due} à échéance",
+    en="{proven} {proven:indicator|indicators} proven out of {applicable} applicable "
+    "({percent}%); "
     "{gaps} with gaps, {due} due",
 )
 MSG_CRITERION = Text(fr="Critère {n} — {title}", en="Criterion {n} — {title}")
 MSG_ACTIONS = Text(fr="Par action", en="By action")
 MSG_PROBLEMS = Text(
-    fr="{n} enregistrements stockés illisibles, non comptés : {first}",
-    en="{n} stored records could not be read and were not counted: {first}",
+    fr="{n} {n:enregistrement stocké illisible|enregistrements stockés illisibles}, "
+    "non {n:compté|comptés} : {first}",
+    en="{n} stored {n:record|records} could not be read and {n:was|were} not counted: {first}",
 )
 MSG_PROOF_ADDED = Text(
     fr="Preuve manuelle enregistrée pour l'indicateur {indicator} (id {source_id})",

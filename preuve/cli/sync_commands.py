@@ -37,10 +37,13 @@ MSG_NO_SOURCE = Text(
     fr="aucune source « {source} » à synchroniser (sources actives : {known})",
     en="no source '{source}' to sync (enabled sources: {known})",
 )
-MSG_WAITING = Text(fr="{count} enregistrement(s)", en="{count} record(s)")
+MSG_WAITING = Text(
+    fr="{count} {count:enregistrement|enregistrements}", en="{count} {count:record|records}"
+)
 MSG_NOTHING_RUNS = Text(fr="aucune synchronisation en cours", en="no sync running")
 MSG_QUEUE = Text(
-    fr="file : {ready} prête(s), {deferred} différée(s), {running} en cours",
+    fr="file : {ready} {ready:prête|prêtes}, {deferred} {deferred:différée|différées}, "
+    "{running} en cours",
     en="queue: {ready} ready, {deferred} deferred, {running} running",
 )
 

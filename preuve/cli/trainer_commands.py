@@ -34,9 +34,11 @@ MSG_CONFIRM = Text(
     en="Erase all data of trainer {ref} for tenant {tenant}?",
 )
 MSG_ERASED = Text(
-    fr="{count} enregistrement(s) effacé(s) avec leur historique pour {ref} ; "
-    "{copies} copie(s) de documents supprimée(s)",
-    en="{count} record(s) erased with their history for {ref}; {copies} document copy(ies) deleted",
+    fr="{count} {count:enregistrement effacé avec son|enregistrements effacés avec leur} "
+    "historique pour {ref} ; {copies} "
+    "{copies:copie de documents supprimée|copies de documents supprimées}",
+    en="{count} {count:record|records} erased with {count:its|their} history for {ref}; "
+    "{copies} document {copies:copy|copies} deleted",
 )
 MSG_FILES_LEFT = Text(
     fr="Ces documents sont encore dans le dossier de la source {source} : supprimez-les, "

@@ -57,18 +57,22 @@ MSG_ROTATED = Text(
 MSG_ENABLED = Text(fr="Point d'accès {id} activé.", en="Endpoint {id} enabled.")
 MSG_DISABLED = Text(fr="Point d'accès {id} désactivé.", en="Endpoint {id} disabled.")
 MSG_REMOVED = Text(fr="Point d'accès {id} supprimé.", en="Endpoint {id} removed.")
-MSG_REPLAYED = Text(fr="{count} message(s) à renvoyer.", en="{count} message(s) to send again.")
+MSG_REPLAYED = Text(
+    fr="{count} {count:message|messages} à renvoyer.",
+    en="{count} {count:message|messages} to send again.",
+)
 MSG_PURGED = Text(
-    fr="{count} message(s) livrés ou en échec supprimés, "
-    "{inbound} événement(s) entrant(s) traités.",
-    en="{count} delivered or failed message(s) deleted, {inbound} handled inbound event(s).",
+    fr="{count} {count:message livré ou en échec supprimé|messages livrés ou en échec supprimés}, "
+    "{inbound} {inbound:événement entrant traité|événements entrants traités}.",
+    en="{count} delivered or failed {count:message|messages} deleted, {inbound} handled inbound "
+    "{inbound:event|events}.",
 )
 MSG_BAD_WHEN = Text(
     fr="date invalide : {value} (ISO 8601, ou durée comme 30m, 12h, 7d)",
     en="invalid date: {value} (ISO 8601, or a duration such as 30m, 12h, 7d)",
 )
 MSG_DISPATCHED = Text(
-    fr="{delivered} livré(s), {retrying} à réessayer, {failed} en échec définitif",
+    fr="{delivered} {delivered:livré|livrés}, {retrying} à réessayer, {failed} en échec définitif",
     en="{delivered} delivered, {retrying} to retry, {failed} failed for good",
 )
 

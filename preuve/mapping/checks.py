@@ -10,7 +10,13 @@ from typing import Any
 from preuve.evidence.model import Modality
 from preuve.i18n import Text
 from preuve.mapping import messages as m
-from preuve.mapping.facts import ActionFacts, LearnerFacts, ManualProofFacts, TenantFacts
+from preuve.mapping.facts import (
+    ActionFacts,
+    LearnerFacts,
+    ManualProofFacts,
+    Qualification,
+    TenantFacts,
+)
 from preuve.mapping.result import MAX_EVIDENCE_IDS, Finding, Reason, Status, combine, name_refs
 from preuve.mapping.rules import (
     CourseFieldsParams,
@@ -467,16 +473,20 @@ def _active_trainers(facts: TenantFacts, as_of: date, window_days: int) -> dict[
     return found
 
 
-def _matches(domains: set[str], qualifications: list[tuple[str, tuple[str, ...], int]]) -> bool:
+def _matching(domains: set[str], qualifications: list[Qualification]) -> list[Qualification]:
+    """The qualifications and experiences related to what the trainer teaches
+    (all of them when the actions name no domain)."""
     if not domains:
-        return bool(qualifications)
+        return list(qualifications)
     wanted = {_fold(d) for d in domains}
-    for title, quals, _ in qualifications:
-        haystack = [_fold(title), *(_fold(q) for q in quals)]
-        for keyword in wanted:
-            if any(keyword in text or (text and text in keyword) for text in haystack):
-                return True
-    return False
+    found = []
+    for item in qualifications:
+        haystack = [_fold(item.title), *(_fold(q) for q in item.domains)]
+        if any(
+            keyword in text or (text and text in keyword) for keyword in wanted for text in haystack
+        ):
+            found.append(item)
+    return found
 
 
 def trainer_competence(rule: Rule, facts: TenantFacts, as_of: date) -> Finding:
@@ -499,12 +509,16 @@ def trainer_competence(rule: Rule, facts: TenantFacts, as_of: date) -> Finding:
         elif not any(d is not None and d >= oldest for d, _ in cv_dates):
             problems.append((m.TRAINER_OLD_CV, {"ref": ref, "months": params.max_cv_age_months}))
         qualifications = file.qualifications if file else []
-        ids.extend(i for _, _, i in qualifications)
+        ids.extend(q.evidence_id for q in qualifications)
         domains = trainers[ref] if params.require_domain_match else set()
-        if not _matches(domains, qualifications):
-            problems.append(
-                (m.TRAINER_NO_MATCH, {"ref": ref, "domains": ", ".join(sorted(domains)) or "-"})
-            )
+        matching = _matching(domains, qualifications)
+        named = ", ".join(sorted(domains)) or "-"
+        if not matching:
+            problems.append((m.TRAINER_NO_MATCH, {"ref": ref, "domains": named}))
+        elif params.require_dated_qualification and not any(
+            q.dated is not None and q.dated <= as_of for q in matching
+        ):
+            problems.append((m.TRAINER_UNDATED_MATCH, {"ref": ref, "domains": named}))
         if problems:
             faults.append(ref)
             details_fr.extend(t.render("fr", **v) for t, v in problems)

@@ -126,11 +126,22 @@ class ActionFacts:
     rating_count: int = 0
 
 
+@dataclass(slots=True, frozen=True)
+class Qualification:
+    """A qualification or a professional experience, as indicator 21 weighs it."""
+
+    title: str
+    domains: tuple[str, ...]
+    # When it was obtained (qualification) or last held (experience); None: undated.
+    dated: date | None
+    evidence_id: int
+
+
 @dataclass(slots=True)
 class TrainerFile:
     person_ref: str
     cv_dates: list[tuple[date | None, int]] = field(default_factory=list)
-    qualifications: list[tuple[str, tuple[str, ...], int]] = field(default_factory=list)
+    qualifications: list[Qualification] = field(default_factory=list)
     cpd: list[tuple[date | None, int]] = field(default_factory=list)
 
 
@@ -439,13 +450,19 @@ def _apply_trainer_files(rows: Rows, facts: TenantFacts) -> None:
                     (dated, row_id)
                 )
             else:
-                model = (
-                    TrainerQualification if kind == "trainer_qualification" else TrainerExperience
-                )
-                item = model.model_validate(payload)
+                item: TrainerQualification | TrainerExperience
+                if kind == "trainer_qualification":
+                    item = TrainerQualification.model_validate(payload)
+                    # A partial date ("2019") is dated; its earliest day keeps a
+                    # qualification obtained "this year" from looking future.
+                    dated = item.obtained.earliest() if item.obtained else None
+                else:
+                    item = TrainerExperience.model_validate(payload)
+                    held = item.end or item.start
+                    dated = held.earliest() if held else None
                 facts.trainers.setdefault(
                     item.person_ref, TrainerFile(item.person_ref)
-                ).qualifications.append((item.title, item.domains, row_id))
+                ).qualifications.append(Qualification(item.title, item.domains, dated, row_id))
         except ValidationError as exc:
             facts.problems.append(_problem(kind, row_id, exc))
 

@@ -1,4 +1,8 @@
-"""User-facing reasons of the coverage, French first."""
+"""User-facing reasons of the coverage, French first.
+
+A count drives its nouns, verbs and adjectives with ``{n:singular|plural}``
+(see :mod:`preuve.i18n`).
+"""
 
 from __future__ import annotations
 
@@ -13,69 +17,81 @@ NOT_STARTED = Text(
     en="action not started yet (starts on {start})",
 )
 POSITIONING_OK = Text(
-    fr="{n} apprenants sur {total} ont un positionnement d'entrée",
-    en="{n} learners out of {total} have an entry positioning",
+    fr="{n} {n:apprenant|apprenants} sur {total} {n:a|ont} un positionnement d'entrée",
+    en="{n} {n:learner|learners} out of {total} {n:has|have} an entry positioning",
 )
 POSITIONING_MISSING = Text(
-    fr="{n} apprenants sur {total} n'ont pas de positionnement d'entrée : {refs}",
-    en="{n} learners out of {total} have no entry positioning: {refs}",
+    fr="{n} {n:apprenant|apprenants} sur {total} {n:n'a|n'ont} pas de positionnement d'entrée : "
+    "{refs}",
+    en="{n} {n:learner|learners} out of {total} {n:has|have} no entry positioning: {refs}",
 )
 POSITIONING_LATE = Text(
-    fr="{n} apprenants sur {total} ont un positionnement plus de {days} jours après le début : "
-    "{refs}",
-    en="{n} learners out of {total} were positioned more than {days} days after the start: {refs}",
+    fr="{n} {n:apprenant|apprenants} sur {total} {n:a|ont} un positionnement plus de {days} "
+    "{days:jour|jours} après le début : {refs}",
+    en="{n} {n:learner|learners} out of {total} {n:was|were} positioned more than {days} "
+    "{days:day|days} after the start: {refs}",
 )
 POSITIONING_DUE = Text(
-    fr="{n} positionnements d'entrée attendus au plus tard le {due} : {refs}",
-    en="{n} entry positionings expected by {due}: {refs}",
+    fr="{n} {n:positionnement d'entrée attendu|positionnements d'entrée attendus} au plus tard "
+    "le {due} : {refs}",
+    en="{n} entry {n:positioning|positionings} expected by {due}: {refs}",
 )
 FINAL_OK = Text(
-    fr="{n} apprenants sur {total} ayant terminé ont une évaluation des acquis",
-    en="{n} learners out of {total} who finished have an assessment of the objectives",
+    fr="{n} {n:apprenant|apprenants} sur {total} ayant terminé {n:a|ont} une évaluation des acquis",
+    en="{n} {n:learner|learners} out of {total} who finished {n:has|have} an assessment of the "
+    "objectives",
 )
 FINAL_MISSING = Text(
-    fr="{n} apprenants sur {total} ayant terminé n'ont pas d'évaluation des acquis : {refs}",
-    en="{n} learners out of {total} who finished have no assessment of the objectives: {refs}",
+    fr="{n} {n:apprenant|apprenants} sur {total} ayant terminé {n:n'a|n'ont} pas d'évaluation "
+    "des acquis : {refs}",
+    en="{n} {n:learner|learners} out of {total} who finished {n:has|have} no assessment of the "
+    "objectives: {refs}",
 )
 FINAL_DUE = Text(
-    fr="évaluation des acquis attendue au plus tard le {due} pour {n} apprenants : {refs}",
-    en="assessment of the objectives expected by {due} for {n} learners: {refs}",
+    fr="évaluation des acquis attendue au plus tard le {due} pour {n} "
+    "{n:apprenant|apprenants} : {refs}",
+    en="assessment of the objectives expected by {due} for {n} {n:learner|learners}: {refs}",
 )
 ATTENDANCE_OK = Text(
-    fr="émargement ou traces d'activité pour les {slots} créneaux de {total} apprenants",
-    en="attendance or activity traces for the {slots} slots of {total} learners",
+    fr="émargement ou traces d'activité pour {slots} {slots:créneau|créneaux} de {total} "
+    "{total:apprenant|apprenants}",
+    en="attendance or activity traces for {slots} {slots:slot|slots} of {total} "
+    "{total:learner|learners}",
 )
 ATTENDANCE_MISSING = Text(
-    fr="{n} apprenants sur {total} sans émargement sur tous les créneaux ({slots}) : {refs}",
-    en="{n} learners out of {total} lack attendance for some of the {slots} slots: {refs}",
+    fr="{n} {n:apprenant|apprenants} sur {total} sans émargement "
+    "{slots:sur le créneau|sur tous les créneaux} ({slots}) : {refs}",
+    en="{n} {n:learner|learners} out of {total} {n:lacks|lack} attendance "
+    "{slots:for the single slot|for some of the {slots} slots}: {refs}",
 )
 ATTENDANCE_NONE = Text(
     fr="aucun émargement ni trace d'activité pour cette action commencée le {start}",
     en="no attendance or activity trace for this action, started on {start}",
 )
 DISTANCE_NO_TRACE = Text(
-    fr="{n} apprenants sur {total} sans trace d'activité : {refs}",
-    en="{n} learners out of {total} have no activity trace: {refs}",
+    fr="{n} {n:apprenant|apprenants} sur {total} sans trace d'activité : {refs}",
+    en="{n} {n:learner|learners} out of {total} {n:has|have} no activity trace: {refs}",
 )
 DISTANCE_DUE = Text(
-    fr="{n} apprenants sans trace d'activité à distance, attendue au plus tard le {due} : {refs}",
-    en="{n} learners without distance activity trace, expected by {due}: {refs}",
+    fr="{n} {n:apprenant|apprenants} sans trace d'activité à distance, attendue au plus tard "
+    "le {due} : {refs}",
+    en="{n} {n:learner|learners} without distance activity trace, expected by {due}: {refs}",
 )
 # Rendered in place of a deadline that depends on a date not known yet.
 UNKNOWN_DUE_FR = "? (fin de l'action, date inconnue)"
 UNKNOWN_DUE_EN = "? (end of the action, date unknown)"
 DROPOUT_NONE = Text(fr="aucun abandon à suivre", en="no drop-out to follow up")
 DROPOUT_OK = Text(
-    fr="{n} abandons suivis (relance tracée)",
-    en="{n} drop-outs followed up (traced contact)",
+    fr="{n} {n:abandon suivi|abandons suivis} (relance tracée)",
+    en="{n} {n:drop-out|drop-outs} followed up (traced contact)",
 )
 DROPOUT_MISSING = Text(
-    fr="{n} abandons sur {total} sans suivi tracé : {refs}",
-    en="{n} drop-outs out of {total} without traced follow-up: {refs}",
+    fr="{n} {n:abandon|abandons} sur {total} sans suivi tracé : {refs}",
+    en="{n} {n:drop-out|drop-outs} out of {total} without traced follow-up: {refs}",
 )
 DROPOUT_DUE = Text(
-    fr="suivi de {n} abandons attendu au plus tard le {due} : {refs}",
-    en="follow-up of {n} drop-outs expected by {due}: {refs}",
+    fr="suivi de {n} {n:abandon|abandons} attendu au plus tard le {due} : {refs}",
+    en="follow-up of {n} {n:drop-out|drop-outs} expected by {due}: {refs}",
 )
 DESCRIPTION_MISSING = Text(
     fr="aucune fiche programme (description de l'action)",
@@ -89,25 +105,31 @@ DESCRIPTION_OK = Text(
     fr="fiche programme complète ({fields})",
     en="course description complete ({fields})",
 )
-RESOURCES_OK = Text(fr="{n} ressources pédagogiques", en="{n} learning resources")
+RESOURCES_OK = Text(
+    fr="{n} {n:ressource pédagogique|ressources pédagogiques}",
+    en="{n} learning {n:resource|resources}",
+)
 RESOURCES_MISSING = Text(
-    fr="{n} ressources pédagogiques (au moins {min} attendues)",
-    en="{n} learning resources (at least {min} expected)",
+    fr="{n} {n:ressource pédagogique|ressources pédagogiques} (au moins {min} "
+    "{min:attendue|attendues})",
+    en="{n} learning {n:resource|resources} (at least {min} expected)",
 )
 DISTANCE_NOT_CONCERNED = Text(fr="pas de module à distance", en="no distance module")
 DISTANCE_OK = Text(
-    fr="modules à distance suivis par les {total} apprenants",
-    en="distance modules followed by all {total} learners",
+    fr="modules à distance suivis par {total:l'apprenant|les {total} apprenants}",
+    en="distance modules followed by {total:the learner|all {total} learners}",
 )
 SURVEY_OK = Text(
-    fr="enquête {timing} ({stakeholder}) : {responses} réponses sur {invited} ({rate} %)",
-    en="{timing} survey ({stakeholder}): {responses} answers out of {invited} ({rate}%)",
+    fr="enquête {timing} ({stakeholder}) : {responses} {responses:réponse|réponses} sur "
+    "{invited} ({rate} %)",
+    en="{timing} survey ({stakeholder}): {responses} {responses:answer|answers} out of "
+    "{invited} ({rate}%)",
 )
 SURVEY_LOW = Text(
-    fr="enquête {timing} ({stakeholder}) : {responses} réponses sur {invited} ({rate} %), "
-    "sous le seuil de {threshold} %",
-    en="{timing} survey ({stakeholder}): {responses} answers out of {invited} ({rate}%), "
-    "below the {threshold}% threshold",
+    fr="enquête {timing} ({stakeholder}) : {responses} {responses:réponse|réponses} sur "
+    "{invited} ({rate} %), sous le seuil de {threshold} %",
+    en="{timing} survey ({stakeholder}): {responses} {responses:answer|answers} out of "
+    "{invited} ({rate}%), below the {threshold}% threshold",
 )
 SURVEY_MISSING = Text(
     fr="aucune enquête {timing} auprès des {stakeholder} (attendue au plus tard le {due})",
@@ -130,33 +152,41 @@ NO_TRAINERS = Text(
     en="no trainer enrolled on an active action",
 )
 TRAINERS_OK = Text(
-    fr="{total} formateurs actifs : CV récent et qualification en rapport",
-    en="{total} active trainers: recent CV and matching qualification",
+    fr="{total} {total:formateur actif|formateurs actifs} : CV récent et qualification en rapport",
+    en="{total} active {total:trainer|trainers}: recent CV and matching qualification",
 )
 TRAINERS_FAULT = Text(
-    fr="{n} formateurs sur {total} : {details}",
-    en="{n} trainers out of {total}: {details}",
+    fr="{n} {n:formateur|formateurs} sur {total} : {details}",
+    en="{n} {n:trainer|trainers} out of {total}: {details}",
 )
 TRAINER_NO_CV = Text(fr="{ref} sans CV", en="{ref} has no CV")
 TRAINER_OLD_CV = Text(
-    fr="{ref} CV de plus de {months} mois", en="{ref} CV older than {months} months"
+    fr="{ref} CV de plus de {months} mois",
+    en="{ref} CV older than {months} {months:month|months}",
 )
 TRAINER_NO_MATCH = Text(
     fr="{ref} sans qualification ni expérience en rapport avec {domains}",
     en="{ref} has no qualification or experience matching {domains}",
 )
+TRAINER_UNDATED_MATCH = Text(
+    fr="{ref} : qualification ou expérience en rapport avec {domains} non datée",
+    en="{ref}: the qualification or experience matching {domains} is undated",
+)
 CPD_OK = Text(
-    fr="{total} formateurs actifs avec une formation continue depuis moins de {months} mois",
-    en="{total} active trainers with continuing development within {months} months",
+    fr="{total} {total:formateur actif|formateurs actifs} avec une formation continue depuis "
+    "moins de {months} mois",
+    en="{total} active {total:trainer|trainers} with continuing development within {months} "
+    "{months:month|months}",
 )
 CPD_FAULT = Text(
-    fr="{n} formateurs sur {total} sans formation continue datée depuis {months} mois : {refs}",
-    en="{n} trainers out of {total} without dated continuing development within {months} "
-    "months: {refs}",
+    fr="{n} {n:formateur|formateurs} sur {total} sans formation continue datée depuis {months} "
+    "mois : {refs}",
+    en="{n} {n:trainer|trainers} out of {total} without dated continuing development within "
+    "{months} {months:month|months}: {refs}",
 )
 RATES_OK = Text(
-    fr="indicateurs de résultats calculés pour {n} actions terminées",
-    en="result indicators computed for {n} finished actions",
+    fr="indicateurs de résultats calculés pour {n} {n:action terminée|actions terminées}",
+    en="result indicators computed for {n} finished {n:action|actions}",
 )
 RATES_DUE = Text(
     fr="aucune action terminée : premiers résultats le {due}",
@@ -198,16 +228,16 @@ FIELD_LABELS_FR = {
     "teaching_methods": "méthodes mobilisées",
 }
 DERIVED_ALL_PROVEN = Text(
-    fr="prouvé pour les {total} actions concernées",
-    en="proven for the {total} actions concerned",
+    fr="prouvé pour {total} {total:action concernée|actions concernées}",
+    en="proven for {total} {total:action|actions} concerned",
 )
 DERIVED_GAPS = Text(
-    fr="{n} action(s) sur {total} non prouvée(s) : {refs}",
-    en="{n} action(s) out of {total} not proven: {refs}",
+    fr="{n} {n:action|actions} sur {total} non {n:prouvée|prouvées} : {refs}",
+    en="{n} {n:action|actions} out of {total} not proven: {refs}",
 )
 DERIVED_DUE = Text(
-    fr="{n} action(s) sur {total} à échéance (au plus tard le {due}) : {refs}",
-    en="{n} action(s) out of {total} due (by {due} at the latest): {refs}",
+    fr="{n} {n:action|actions} sur {total} à échéance (au plus tard le {due}) : {refs}",
+    en="{n} {n:action|actions} out of {total} due (by {due} at the latest): {refs}",
 )
 NOT_APPLICABLE = Text(
     fr="non applicable à ce profil ou à ces actions",

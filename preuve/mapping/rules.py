@@ -72,6 +72,9 @@ class TrainerCompetenceParams(_Params):
     max_cv_age_months: int = Field(default=36, ge=1, le=240)
     active_window_days: int = Field(default=365, ge=0, le=3650)
     require_domain_match: bool = True
+    # A matching qualification or experience must carry a date (obtained, or held)
+    # on or before the evaluation day: the auditor checks it was there in time.
+    require_dated_qualification: bool = True
 
 
 class TrainerCpdParams(_Params):

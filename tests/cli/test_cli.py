@@ -97,14 +97,14 @@ def test_bad_lines_are_reported_and_the_rest_imported(config: Path, tmp_path: Pa
     file.write_text(LINE.format(n=1) + "\n{oops\n" + LINE.format(n=2) + "\n", encoding="utf-8")
     code, out, err = _run("--config", str(config), "import", str(file))
     assert code == EXIT_PARTIAL
-    assert "2 ajoutée(s)" in out
+    assert "2 ajoutées" in out
     assert "in.jsonl, ligne 2" in err
 
 
 def test_check_names_what_is_missing(config: Path, tmp_path: Path) -> None:
     code, out, _ = _run("--config", str(config), "check")
     assert code == 0
-    assert "0 fichier(s)" in out
+    assert "0 fichier JSON Lines" in out
     broken = config.read_text(encoding="utf-8").replace(str(tmp_path / "data"), "/nowhere")
     config.write_text(broken, encoding="utf-8")
     code, out, _ = _run("--config", str(config), "--json", "check")

@@ -284,6 +284,8 @@ def _trainer_records() -> Iterator[EvidenceRecord]:
                 "person_ref": "p_t2",
                 "title": "Formateur Sauveteur Secouriste, animateur vente",
                 "domains": ["secourisme", "vente"],
+                "start": "2012-09",
+                "end": "2021-06",
             },
         ),
         (

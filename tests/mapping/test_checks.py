@@ -36,12 +36,51 @@ async def test_missing_slots_are_named_but_not_for_a_drop_out(store: Store) -> N
     result = await evaluate(store, tenant_config(), as_of=AS_OF)
     ten = result.action("A3").indicator(10)
     assert ten.status is Status.PARTIAL
-    assert ten.reason.fr == (
-        "1 apprenants sur 4 sans émargement sur tous les créneaux (6) : p_a3_0"
-    )
+    assert ten.reason.fr == ("1 apprenant sur 4 sans émargement sur tous les créneaux (6) : p_a3_0")
     assert ten.nonconformity == "major"  # 10 admits no minor non-conformity
     assert result.action("A3").indicator(12).status is Status.PARTIAL  # same rule feeds 12
     assert result.action("A1").indicator(10).status is Status.PROVEN
+
+
+async def test_a_matching_qualification_must_be_dated_by_the_evaluation_day(
+    store: Store,
+) -> None:
+    await load_scenario(store)
+
+    async def p_t2_experience(**dates: str) -> None:
+        payload = {
+            "kind": "trainer_experience",
+            "person_ref": "p_t2",
+            "title": "Formateur Sauveteur Secouriste, animateur vente",
+            "domains": ["secourisme", "vente"],
+            **dates,
+        }
+        changed = record(payload, source_id="exp/p_t2", tenant=TENANT, source=SOURCE)
+        await store.evidence.write_batch(TENANT, SOURCE, [changed])
+
+    await p_t2_experience()  # the dates are gone
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    competence = result.indicator(21)
+    assert competence.status is Status.PARTIAL
+    assert competence.at_fault == ["p_t2"]
+    assert (
+        "p_t2 : qualification ou expérience en rapport avec secourisme, vente non datée"
+        in competence.reason.fr
+    )
+    assert "p_t2: the qualification or experience matching" in competence.reason.en
+
+    await p_t2_experience(start="2027-01")  # dated, but after the evaluation day
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    assert result.indicator(21).at_fault == ["p_t2"]
+
+    await p_t2_experience(start="2018")  # a partial date is a date
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    assert result.indicator(21).status is Status.PROVEN
+
+    await p_t2_experience()
+    lenient = tenant_config(rules={"trainer_competence": {"require_dated_qualification": False}})
+    result = await evaluate(store, lenient, as_of=AS_OF)
+    assert result.indicator(21).status is Status.PROVEN
 
 
 async def test_distance_modules_must_be_followed(store: Store) -> None:
@@ -53,7 +92,7 @@ async def test_distance_modules_must_be_followed(store: Store) -> None:
     nineteen = result.action("A2").indicator(19)
     assert nineteen.status is Status.PARTIAL
     assert nineteen.at_fault == ["p_a2_4"]
-    assert "1 apprenants sur 5 sans trace d'activité : p_a2_4" in nineteen.reason.fr
+    assert "1 apprenant sur 5 sans trace d'activité : p_a2_4" in nineteen.reason.fr
     # face-to-face actions are not asked for distance traces
     assert result.action("A1").indicator(19).status is Status.PROVEN
 
@@ -178,7 +217,7 @@ async def test_evidence_after_as_of_does_not_count_yet(store: Store) -> None:
     before = (await evaluate(store, tenant_config(), as_of=AS_OF)).action("A4").indicator(11)
     assert before.status is Status.DUE
     assert before.reason.fr == (
-        "évaluation des acquis attendue au plus tard le 2026-12-03 pour 1 apprenants : p_a4_3"
+        "évaluation des acquis attendue au plus tard le 2026-12-03 pour 1 apprenant : p_a4_3"
     )
     after = await evaluate(store, tenant_config(), as_of=date(2026, 12, 2))
     assert after.action("A4").indicator(11).status is Status.PROVEN
@@ -190,7 +229,7 @@ async def test_final_assessment_missing_once_the_grace_period_is_over(store: Sto
     final = result.action("A4").indicator(11)
     assert final.status is Status.PARTIAL
     assert final.reason.fr == (
-        "1 apprenants sur 4 ayant terminé n'ont pas d'évaluation des acquis : p_a4_3"
+        "1 apprenant sur 4 ayant terminé n'a pas d'évaluation des acquis : p_a4_3"
     )
     assert final.nonconformity == "major"  # 11 admits no minor non-conformity
 
@@ -253,7 +292,7 @@ async def test_drop_out_follow_up_deadline_is_fixed_then_missed(store: Store) ->
     result = await evaluate(store, tenant_config(), as_of=date(2026, 12, 4))
     twelve = result.action("A4").indicator(12)
     assert twelve.status is Status.PARTIAL  # attendance proven, follow-up missing
-    assert "1 abandons sur 1 sans suivi tracé : p_a4_9" in twelve.reason.fr
+    assert "1 abandon sur 1 sans suivi tracé : p_a4_9" in twelve.reason.fr
     assert twelve.at_fault == ["p_a4_9"]
 
 
@@ -342,4 +381,4 @@ async def test_an_absence_is_not_attendance(store: Store) -> None:
     )
     result = await evaluate(store, tenant_config(), as_of=AS_OF)
     ten = result.action("A3").indicator(10)
-    assert ten.reason.fr == "1 apprenants sur 4 sans émargement sur tous les créneaux (6) : p_a3_1"
+    assert ten.reason.fr == "1 apprenant sur 4 sans émargement sur tous les créneaux (6) : p_a3_1"

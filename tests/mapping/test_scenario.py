@@ -57,7 +57,7 @@ async def test_reasons_name_what_is_at_fault(store: Store) -> None:
     assert no_survey.at_fault == ["hot:learner"]
 
     low = result.action("A3").indicator(30)
-    assert "1 réponses sur 4 (25 %), sous le seuil de 50 %" in low.reason.fr
+    assert "1 réponse sur 4 (25 %), sous le seuil de 50 %" in low.reason.fr
     assert low.at_fault == ["A3-hot"]
     assert low.nonconformity == "minor"
 
@@ -77,11 +77,11 @@ async def test_reasons_name_what_is_at_fault(store: Store) -> None:
 
     dropout = result.action("A1").indicator(12)
     assert dropout.status is Status.PROVEN
-    assert "1 abandons suivis" in dropout.reason.fr
+    assert "1 abandon suivi" in dropout.reason.fr
 
     cpd = result.indicator(22)
     assert cpd.reason.fr == (
-        "1 formateurs sur 2 sans formation continue datée depuis 24 mois : p_t2"
+        "1 formateur sur 2 sans formation continue datée depuis 24 mois : p_t2"
     )
     assert cpd.at_fault == ["p_t2"]
     assert cpd.nonconformity == "major"  # 22 admits no minor non-conformity

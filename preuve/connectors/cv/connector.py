@@ -50,12 +50,12 @@ MSG_NO_PATH = Text(
 )
 MSG_NOT_FOUND = Text(fr="dossier introuvable : {path}", en="folder not found: {path}")
 MSG_FILES = Text(
-    fr="{count} document(s) de formateurs à lire dans {path}",
-    en="{count} trainer document(s) to read in {path}",
+    fr="{count} {count:document de formateur|documents de formateurs} à lire dans {path}",
+    en="{count} trainer {count:document|documents} to read in {path}",
 )
 MSG_UNSUPPORTED = Text(
-    fr="{count} fichier(s) d'un format non lu (formats lus : {known})",
-    en="{count} file(s) in a format that is not read (formats read: {known})",
+    fr="{count} {count:fichier|fichiers} d'un format non lu (formats lus : {known})",
+    en="{count} {count:file|files} in a format that is not read (formats read: {known})",
 )
 MSG_NO_MAPPING = Text(
     fr="aucune correspondance fichier -> e-mail (options.trainers) : seuls les documents "

@@ -33,7 +33,10 @@ MSG_NO_PATH = Text(
     en="source {source} has no path (key path)",
 )
 MSG_NOT_FOUND = Text(fr="introuvable : {path}", en="not found: {path}")
-MSG_FILES = Text(fr="{count} fichier(s) JSON Lines à lire", en="{count} JSON Lines file(s) to read")
+MSG_FILES = Text(
+    fr="{count} {count:fichier|fichiers} JSON Lines à lire",
+    en="{count} JSON Lines {count:file|files} to read",
+)
 
 
 class JsonlOptions(BaseModel):

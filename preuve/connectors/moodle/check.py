@@ -31,8 +31,9 @@ if TYPE_CHECKING:
     from preuve.connectors.moodle.connector import MoodleConnector
 
 MSG_CONNECTED = Text(
-    fr="Moodle {release} joint ({url}), {count} fonction(s) autorisée(s) pour le jeton",
-    en="reached Moodle {release} ({url}), {count} function(s) allowed for the token",
+    fr="Moodle {release} joint ({url}), {count} {count:fonction autorisée|fonctions autorisées} "
+    "pour le jeton",
+    en="reached Moodle {release} ({url}), {count} {count:function|functions} allowed for the token",
 )
 MSG_REQUIRED = Text(
     fr="fonction obligatoire absente du service : {function}",

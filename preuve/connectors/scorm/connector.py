@@ -66,8 +66,10 @@ MSG_NO_PATH = Text(
 )
 MSG_NOT_FOUND = Text(fr="introuvable : {path}", en="not found: {path}")
 MSG_FILES = Text(
-    fr="{packages} paquet(s) SCORM et {exports} export(s) de suivi à lire",
-    en="{packages} SCORM package(s) and {exports} tracking export(s) to read",
+    fr="{packages} {packages:paquet|paquets} SCORM et {exports} {exports:export|exports} de "
+    "suivi à lire",
+    en="{packages} SCORM {packages:package|packages} and {exports} tracking "
+    "{exports:export|exports} to read",
 )
 MSG_NONE = Text(
     fr="aucun paquet SCORM (.zip, dossier avec imsmanifest.xml) ni export de suivi (.txt, "

@@ -48,8 +48,8 @@ TXT_THRESHOLD = Text(
 )
 TXT_MODALITY = Text(fr="formation à distance (e-learning)", en="distance learning (e-learning)")
 TXT_METHODS = Text(
-    fr="modules e-learning SCORM {version}{edition} : {count} module(s)",
-    en="SCORM {version}{edition} e-learning modules: {count} module(s)",
+    fr="modules e-learning SCORM {version}{edition} : {count} {count:module|modules}",
+    en="SCORM {version}{edition} e-learning modules: {count} {count:module|modules}",
 )
 TXT_EDITION = Text(fr=" {edition}e édition", en=" {edition}th edition")
 

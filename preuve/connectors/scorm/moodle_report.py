@@ -55,7 +55,8 @@ MSG_BAD_CELL = Text(
     en="column '{column}': expected a score (85 or 85/100) or a status, got {value!r}",
 )
 MSG_COLUMNS = Text(
-    fr="{count} colonnes au lieu de {expected}", en="{count} columns instead of {expected}"
+    fr="{count} {count:colonne|colonnes} au lieu de {expected}",
+    en="{count} {count:column|columns} instead of {expected}",
 )
 MSG_BAD_DATE_CELL = Text(fr="colonne « {column} » : {error}", en="column '{column}': {error}")
 MSG_LINE_TOO_LONG = Text(

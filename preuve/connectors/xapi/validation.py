@@ -120,7 +120,7 @@ MSG_SHA1 = Text(
 )
 MSG_IFI = Text(
     fr="un agent doit avoir exactement un identifiant (mbox, mbox_sha1sum, openid ou account), "
-    "{count} trouvé(s)",
+    "{count} {count:trouvé|trouvés}",
     en="an agent needs exactly one identifier (mbox, mbox_sha1sum, openid or account), "
     "{count} found",
 )

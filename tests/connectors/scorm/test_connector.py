@@ -125,7 +125,7 @@ async def test_evidence_content(store: Store, tmp_path: Path) -> None:
     assert "0.7" in payload["assessment_methods"]
     assert "0.75" in payload["assessment_methods"]
     assert payload["modalities"] == "formation à distance (e-learning)"
-    assert payload["teaching_methods"] == "modules e-learning SCORM 2004 4e édition : 1 module(s)"
+    assert payload["teaching_methods"] == "modules e-learning SCORM 2004 4e édition : 1 module"
     secu = await store.evidence.get(
         TENANT, "elearning", "learning_resource", "resource:a-securite:com.example.securite:quiz"
     )
