@@ -326,7 +326,7 @@ def test_distance_ok_and_survey_answers() -> None:
 # ---------------------------------------------------------------------------
 
 # "(s)" stays only where no count is passed to the message (a list of names).
-ALLOWED_PARENTHESISED_PLURALS = {"MSG_FUNCTION_MISSING"}
+ALLOWED_PARENTHESISED_PLURALS: set[str] = set()
 
 
 def _texts() -> list[tuple[str, str, str, str]]:

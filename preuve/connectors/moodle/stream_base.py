@@ -40,8 +40,10 @@ if TYPE_CHECKING:
     from preuve.connectors.moodle.connector import MoodleConnector
 
 MSG_FUNCTION_MISSING = Text(
-    fr="flux {stream} ignoré : fonction(s) {functions} absente(s) du service externe",
-    en="stream {stream} skipped: function(s) {functions} missing from the external service",
+    fr="flux {stream} ignoré : {n:fonction|fonctions} {functions} {n:absente|absentes} "
+    "du service externe",
+    en="stream {stream} skipped: {n:function|functions} {functions} missing from the "
+    "external service",
 )
 MSG_INVALID = Text(fr="donnée invalide : {error}", en="invalid data: {error}")
 MSG_GONE = Text(
@@ -258,7 +260,9 @@ class CourseStream(Stream):
                 skipped=[
                     self.skipped(
                         ", ".join(missing),
-                        MSG_FUNCTION_MISSING(stream=self.name, functions=", ".join(missing)),
+                        MSG_FUNCTION_MISSING(
+                            stream=self.name, functions=", ".join(missing), n=len(missing)
+                        ),
                         "function_not_in_service",
                     )
                 ]

@@ -51,7 +51,7 @@ TXT_METHODS = Text(
     fr="modules e-learning SCORM {version}{edition} : {count} {count:module|modules}",
     en="SCORM {version}{edition} e-learning modules: {count} {count:module|modules}",
 )
-TXT_EDITION = Text(fr=" {edition}e édition", en=" {edition}th edition")
+TXT_EDITION = Text(fr=" {edition}e édition", en=" edition {edition}")
 
 _KEY_CHARS = re.compile(r"[^\w.:-]+")
 
