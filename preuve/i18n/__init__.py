@@ -61,6 +61,8 @@ def current_language() -> Language:
 
 def is_singular(value: object, language: str) -> bool:
     """Whether ``value`` counts as one in ``language`` (French: 0 and 1, English: 1)."""
+    if type(value) is int:  # the usual case, without the ABC checks below
+        return value in (1, -1) if language == "en" else -2 < value < 2
     if not isinstance(value, Real | Decimal):
         return False
     number = abs(float(value))
@@ -122,17 +124,31 @@ class Text:
         return self.render(None, **values)
 
 
+def _field_value(field: str, values: dict[str, Any]) -> Any:
+    if field in values:
+        return values[field]
+    value, _ = _FORMATTER.get_field(field, (), values)  # "a.b", "a[0]"; KeyError if absent
+    return value
+
+
+@lru_cache(maxsize=4096)
+def _resolved(template: str, choices: tuple[bool, ...]) -> str:
+    """``template`` with its plural choices replaced, ``choices[i]`` True for singular."""
+    forms = iter(choices)
+    return "".join(
+        part if isinstance(part, str) else (part[1] if next(forms) else part[2])
+        for part in _parse(template)
+    )
+
+
 def format_plural(template: str, language: str, /, **values: Any) -> str:
     """``template.format(**values)``, with each ``{n:singular|plural}`` resolved first."""
     parts = _parse(template)
     if len(parts) == 1 and isinstance(parts[0], str):
         return template.format(**values)  # no plural choice: plain str.format
-    resolved: list[str] = []
-    for part in parts:
-        if isinstance(part, str):
-            resolved.append(part)
-            continue
-        field, singular, plural = part
-        value, _ = _FORMATTER.get_field(field, (), values)
-        resolved.append(singular if is_singular(value, language) else plural)
-    return "".join(resolved).format(**values)
+    choices = tuple(
+        is_singular(_field_value(part[0], values), language)
+        for part in parts
+        if not isinstance(part, str)
+    )
+    return _resolved(template, choices).format(**values)
