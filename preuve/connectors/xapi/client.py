@@ -22,7 +22,11 @@ from preuve.connectors.http import (
     transport_error,
     with_retries,
 )
-from preuve.connectors.xapi.constants import CONSISTENT_THROUGH_HEADER, VERSION_HEADER
+from preuve.connectors.xapi.constants import (
+    CONSISTENT_THROUGH_HEADER,
+    FALLBACK_VERSION,
+    VERSION_HEADER,
+)
 from preuve.connectors.xapi.options import XapiOptions
 from preuve.connectors.xapi.validation import parse_timestamp
 from preuve.i18n import Text
@@ -42,6 +46,12 @@ MSG_BAD_REQUEST = Text(
     fr="le LRS refuse la requête (HTTP {status}) : {body}",
     en="the LRS refused the request (HTTP {status}): {body}",
 )
+MSG_VERSION_HINT = Text(
+    fr="la requête portait X-Experience-API-Version: {version} ; avec options.version = "
+    '"auto" (par défaut), la version est choisie d\'après /about du LRS',
+    en="the request carried X-Experience-API-Version: {version}; with options.version = "
+    '"auto" (the default), the version is chosen from the LRS\'s /about',
+)
 MSG_OTHER_ORIGIN = Text(
     fr="le LRS renvoie un lien « more » vers un autre serveur ({url}) : refusé",
     en="the LRS returned a 'more' link to another server ({url}): refused",
@@ -50,6 +60,10 @@ MSG_NOT_JSON = Text(
     fr="réponse du LRS illisible (JSON attendu) : {url}",
     en="unreadable LRS response (JSON expected): {url}",
 )
+
+
+# What ``_get`` returns for a 404 it was told to expect (JSON ``null`` is None).
+MISSING: Any = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +97,16 @@ class LrsClient:
         endpoint: str,
         options: XapiOptions,
         source_id: str,
+        *,
+        version: str = FALLBACK_VERSION,
     ) -> None:
         self.session = session
         self.endpoint = endpoint if endpoint.endswith("/") else endpoint + "/"
         self.options = options
         self.source_id = source_id
+        # The X-Experience-API-Version of every request (the spec wants it on all,
+        # /about included; an LRS must not refuse /about for it).
+        self.version = version
 
     def statement_link(self, statement_id: str) -> str:
         return f"{statements_url(self.endpoint)}?statementId={statement_id}"
@@ -95,10 +114,16 @@ class LrsClient:
     def more_url(self, more: str) -> str:
         return resolve_more(self.endpoint, more)
 
-    async def _get(self, url: str, params: dict[str, str] | None) -> tuple[Any, dict[str, str]]:
+    async def _get(
+        self, url: str, params: dict[str, str] | None, *, missing_ok: bool = False
+    ) -> tuple[Any, dict[str, str]]:
+        """The decoded JSON and the headers; ``(MISSING, headers)`` for a 404 if ``missing_ok``."""
+
         async def attempt() -> tuple[Any, dict[str, str]]:
             try:
-                async with self.session.get(url, params=params) as response:
+                async with self.session.get(
+                    url, params=params, headers={VERSION_HEADER: self.version}
+                ) as response:
                     body = await response.read()
                     headers = dict(response.headers)
                     status = response.status
@@ -112,7 +137,16 @@ class LrsClient:
                 )
             if status == 400:
                 text = body[:200].decode("utf-8", "replace")
-                raise PermanentError(MSG_BAD_REQUEST(status=status, body=text), code="bad_request")
+                raise PermanentError(
+                    MSG_BAD_REQUEST(status=status, body=text),
+                    code="bad_request",
+                    # An LRS refusing the version header says so in its message.
+                    hint=MSG_VERSION_HINT(version=self.version)
+                    if "version" in text.lower()
+                    else None,
+                )
+            if status == 404 and missing_ok:
+                return MISSING, headers
             raise_for_status(status, headers, "LRS")
             try:
                 return orjson.loads(body), headers
@@ -139,6 +173,9 @@ class LrsClient:
             version=headers.get(VERSION_HEADER),
         )
 
-    async def about(self) -> dict[str, Any]:
-        data, _ = await self._get(urljoin(self.endpoint, "about"), None)
+    async def about(self) -> dict[str, Any] | None:
+        """The LRS's /about document; None when the LRS has none (404)."""
+        data, _ = await self._get(urljoin(self.endpoint, "about"), None, missing_ok=True)
+        if data is MISSING:
+            return None
         return data if isinstance(data, dict) else {}

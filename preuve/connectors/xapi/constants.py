@@ -8,7 +8,13 @@ from typing import Final
 
 VERSION_HEADER: Final = "X-Experience-API-Version"
 CONSISTENT_THROUGH_HEADER: Final = "X-Experience-API-Consistent-Through"
-DEFAULT_VERSION: Final = "1.0.3"
+# ``options.version``: "auto" reads the LRS's /about once per sync and picks the
+# highest version both sides speak; an explicit version is sent as it is.
+AUTO_VERSION: Final = "auto"
+DEFAULT_VERSION: Final = AUTO_VERSION
+# Sent when the LRS has no /about (404), and on the /about request itself (an
+# LRS must not refuse /about for its version header).
+FALLBACK_VERSION: Final = "1.0.3"
 SUPPORTED_PULL_VERSIONS: Final = ("1.0.3", "2.0.0")
 # Version this intake answers with (statements are validated per 1.0.3; a 2.0
 # request may also carry the 2.0 context agents and groups).

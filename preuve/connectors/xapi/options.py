@@ -64,7 +64,8 @@ class XapiOptions(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     intake: bool = Field(default=False, description="statements are pushed to Preuve")
-    version: Literal["1.0.3", "2.0.0"] = DEFAULT_VERSION
+    # "auto": ask the LRS's /about once per sync; else the header sent as it is.
+    version: Literal["auto", "1.0.3", "2.0.0"] = DEFAULT_VERSION
     page_size: int = Field(default=DEFAULT_PAGE_SIZE, ge=1, le=10_000)
     overlap_seconds: float = Field(default=DEFAULT_OVERLAP_SECONDS, ge=0, le=86_400)
     verb: str | None = Field(default=None, description="only statements with this verb IRI")

@@ -2,6 +2,9 @@
 
 Algorithm (reference note, section 2.4):
 
+0. With ``options.version = "auto"``, ``GET about`` once: the highest version
+   both sides speak is sent on every request of the run (1.0.3 when the LRS has
+   no /about; none in common fails the run, ``version_unsupported``).
 1. ``GET statements?since=<cursor - overlap>&ascending=true&limit=N&format=exact``
    plus the configured filters; follow ``more`` to the end.
 2. Each page is one batch; every statement is upserted by its id (a re-read
@@ -76,7 +79,8 @@ class StatementsStream(Stream):
 
     async def read(self, cursor: str | None) -> AsyncIterator[Batch]:
         connector = self.connector
-        client = connector.client()
+        # With version = "auto", the LRS's /about is read here, before the first query.
+        client = await connector.pull_client()
         mapper: StatementMapper = connector.mapper(url_for=client.statement_link)
         saved = parse_cursor(cursor)
         since = saved - timedelta(seconds=connector.options.overlap_seconds) if saved else None

@@ -1,7 +1,8 @@
 """Run the LRS stand-in with a generated backlog (benchmarks, demo).
 
 ``python -m preuve.testing.lrs --count 200000 --voided 20 --port 0`` prints
-``LISTENING <port>`` once it serves.
+``LISTENING <port>`` once it serves. ``--versions 1.0.3`` makes it a 1.0.x-only
+LRS (``--versions ""``: none we speak), ``--no-about`` an LRS without /about.
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ def load(lrs: LrsStandIn, count: int, voided: int, seed: int) -> list[str]:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    lrs = LrsStandIn(page_limit=args.page_limit, consistent_lag=timedelta(seconds=1))
+    lrs = LrsStandIn(
+        page_limit=args.page_limit,
+        consistent_lag=timedelta(seconds=1),
+        versions=[v for v in args.versions.split(",") if v.strip()],
+        serves_about=not args.no_about,
+    )
     load(lrs, args.count, args.voided, args.seed)
     runner = web.AppRunner(lrs.app(), access_log=None)
     await runner.setup()
@@ -48,6 +54,10 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--page-limit", type=int, default=500)
+    parser.add_argument(
+        "--versions", default="1.0.3,2.0.0", help="versions implemented, comma-separated"
+    )
+    parser.add_argument("--no-about", action="store_true", help="answer /about with 404")
     asyncio.run(serve(parser.parse_args()))
 
 

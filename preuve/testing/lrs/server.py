@@ -1,6 +1,8 @@
 """An LRS stand-in speaking the xAPI Statement Resource, for tests and benchmarks.
 
-Real behaviour, small scope: Basic auth, the version header, POST/PUT/GET of
+Real behaviour, small scope: Basic auth, the version header (checked against the
+versions the stand-in implements, as an LRS must: 400 otherwise), ``/about``
+listing those versions (or 404 for an LRS without it), POST/PUT/GET of
 statements, ``since``/``until``/``limit``/``ascending``/``verb``/``activity``/
 ``related_activities``/``registration``/``agent`` filters, ``more`` links
 (relative to the origin, as ADL's LRS does), ``X-Experience-API-Consistent-Through``,
@@ -18,8 +20,9 @@ import asyncio
 import base64
 import bisect
 import hmac
+import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,6 +52,14 @@ QUERY_PARAMS = frozenset(
     }
 )
 AUTHORITY = {"objectType": "Agent", "name": "stand-in", "mbox": "mailto:lrs@stand-in.example"}
+VERSION_HEADER = "X-Experience-API-Version"
+# ``1.0`` (taken as 1.0.0), ``1.0.x``, ``2.0.x``...: major, minor, optional patch.
+_VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def _major_minor(value: str) -> tuple[int, int] | None:
+    found = _VERSION.fullmatch(value.strip())
+    return (int(found.group(1)), int(found.group(2))) if found else None
 
 
 @dataclass
@@ -81,7 +92,10 @@ class Stats:
     statement_pages: int = 0
     statements_served: int = 0
     faults_served: int = 0
+    about_requests: int = 0
     queries: list[dict[str, str]] = field(default_factory=list)
+    # The X-Experience-API-Version of every request but /about ("" when absent).
+    versions: list[str] = field(default_factory=list)
 
 
 def _compact(data: bytes) -> bytes:
@@ -113,6 +127,11 @@ def _iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="microseconds")
 
 
+def _is_2(request: web.Request) -> bool:
+    """A 2.0 request: its statements may carry 2.0 properties (contextAgents...)."""
+    return (_major_minor(request.headers.get(VERSION_HEADER, "")) or (0, 0))[0] == 2
+
+
 def _bool_param(value: str | None) -> bool:
     # TinCanPython sends Python's "True"; the spec says JSON "true": accept both.
     return (value or "false").lower() == "true"
@@ -128,14 +147,22 @@ class LrsStandIn:
         password: str = "lrs-secret",  # noqa: S107 - a test stand-in's default
         page_limit: int = 500,
         consistent_lag: timedelta = timedelta(seconds=0),
-        version: str = "1.0.3",
+        versions: Sequence[str] = ("1.0.3", "2.0.0"),
+        serves_about: bool = True,
     ) -> None:
         self.username = username
         self.password = password
         self.page_limit = page_limit
         self.consistent_lag = consistent_lag
         self.consistent_through: datetime | None = None  # fixed value, overrides the lag
-        self.version = version
+        # The versions implemented, each the latest patch of its major.minor: /about
+        # lists them and a request whose header matches none of them is refused
+        # (400), as a 1.0.x-only LRS refuses 2.0.0. ``()``: nothing we speak.
+        self.versions: tuple[str, ...] = tuple(versions)
+        # False: /about answers 404, like LRSs that leave it out.
+        self.serves_about = serves_about
+        # Served by /about instead of the version list when set (a malformed one).
+        self.about_document: Any = None
         self.faults: list[Fault] = []
         # A broken LRS: every "more" page links to itself.
         self.stuck_more = False
@@ -282,11 +309,21 @@ class LrsStandIn:
     def through(self) -> datetime:
         return self.consistent_through or datetime.now(UTC) - self.consistent_lag
 
-    def _headers(self) -> dict[str, str]:
-        return {
-            "X-Experience-API-Version": self.version,
-            "X-Experience-API-Consistent-Through": _iso(self.through()),
-        }
+    def implemented(self, header: str) -> str | None:
+        """The implemented version answering a request with this version header."""
+        wanted = _major_minor(header) if header else None
+        if wanted is None:
+            return None
+        return next((v for v in self.versions if _major_minor(v) == wanted), None)
+
+    def _headers(self, version: str | None = None) -> dict[str, str]:
+        # Every response carries the version header: the one matching the request,
+        # else the highest implemented.
+        answer = version or max(self.versions, key=lambda v: _major_minor(v) or (0, 0), default="")
+        headers = {"X-Experience-API-Consistent-Through": _iso(self.through())}
+        if answer:
+            headers[VERSION_HEADER] = answer
+        return headers
 
     def _authorised(self, request: web.Request) -> bool:
         header = request.headers.get("Authorization", "")
@@ -307,8 +344,13 @@ class LrsStandIn:
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.stats.requests += 1
         if request.path.endswith("/about"):
+            # No credentials and no version check: an LRS must not refuse /about
+            # for its version header (1.0.3 section 2.8).
+            self.stats.about_requests += 1
             response: web.StreamResponse = await handler(request)
             return response
+        version = request.headers.get(VERSION_HEADER, "")
+        self.stats.versions.append(version)
         if self.faults:
             fault = self.faults[0]
             fault.count -= 1
@@ -321,10 +363,13 @@ class LrsStandIn:
             return self._error(fault.status, f"injected fault {fault.status}", **extra)
         if not self._authorised(request):
             return self._error(401, "bad credentials", **{"WWW-Authenticate": 'Basic realm="LRS"'})
-        version = request.headers.get("X-Experience-API-Version", "")
-        if not (version.startswith("1.0") or version.startswith("2.0")):
+        # A missing header, one before 1.0.0, or a major.minor not implemented
+        # (2.0.0 sent to a 1.0.x-only LRS, 1.1.0+): 400 (1.0.3 section 3.3).
+        answer = self.implemented(version)
+        if answer is None:
             return self._error(400, "X-Experience-API-Version is not supported")
         response = await handler(request)
+        response.headers[VERSION_HEADER] = answer  # the version the request speaks
         return response
 
     def _result(
@@ -390,13 +435,17 @@ class LrsStandIn:
         except orjson.JSONDecodeError:
             return self._error(400, "malformed JSON")
         items = payload if isinstance(payload, list) else [payload]
+        version_2 = _is_2(request)
         try:
             for item in items:
-                validate_statement(item)
+                validate_statement(item, version_2=version_2)
                 if isinstance(item, dict) and item.get("id") in self._by_id:
                     return self._error(409, f"statement {item['id']} exists")
         except StatementError as exc:
             return self._error(400, f"{exc.path}: {exc.reason}")
+        if version_2:
+            for item in items:
+                item.setdefault("version", "2.0.0")
         ids = [self.add(item) for item in items]
         return web.json_response(ids, headers=self._headers())
 
@@ -406,7 +455,7 @@ class LrsStandIn:
             return self._error(400, "statementId is required")
         try:
             item = orjson.loads(await request.read())
-            validate_statement(item)
+            validate_statement(item, version_2=_is_2(request))
         except orjson.JSONDecodeError:
             return self._error(400, "malformed JSON")
         except StatementError as exc:
@@ -419,7 +468,12 @@ class LrsStandIn:
         return web.Response(status=204, headers=self._headers())
 
     async def about(self, request: web.Request) -> web.Response:
-        return web.json_response({"version": ["1.0.3", "2.0.0"], "extensions": {}})
+        if not self.serves_about:
+            return web.Response(status=404, text="no about resource", headers=self._headers())
+        document = self.about_document
+        if document is None:
+            document = {"version": list(self.versions), "extensions": {}}
+        return web.json_response(document, headers=self._headers())
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)

@@ -164,7 +164,9 @@ async def test_bad_credentials_say_what_to_check(
     assert error["code"] == "unauthorized"
     assert "identifiants" in error["message"]
     assert "credentials.username" in error["message"]
-    assert lrs.stats.requests == 1, "refused credentials are not retried"
+    # The /about read (no credentials needed), then one refused statement request.
+    assert lrs.stats.about_requests == 1
+    assert len(lrs.stats.versions) == 1, "refused credentials are not retried"
 
 
 async def test_missing_credential_is_reported_in_the_run_log(
