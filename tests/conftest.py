@@ -23,6 +23,7 @@ import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
+from preuve import i18n
 from preuve.store import Store, open_store
 from preuve.store.engine import create_engine
 from preuve.store.migrate import upgrade
@@ -119,6 +120,13 @@ def store_url(request: pytest.FixtureRequest) -> str:
     if request.param == "sqlite":
         return str(request.getfixturevalue("sqlite_url"))
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture(autouse=True)
+def _ui_language_reset() -> Iterator[None]:
+    """The CLI sets the process-wide UI language; no test inherits another's."""
+    yield
+    i18n._language = None
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
