@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from preuve.i18n import Text
+
 REST_PATH: Final = "/webservice/rest/server.php"
 
 # Required: without them the connector has nothing to work on.
@@ -26,6 +28,10 @@ F_SCORM_SCOES: Final = "mod_scorm_get_scorm_scoes"
 F_SCORM_TRACKS: Final = "mod_scorm_get_scorm_sco_tracks"
 F_QUIZ_BEST_GRADE: Final = "mod_quiz_get_user_best_grade"
 F_BADGES: Final = "core_badges_get_user_badges"
+# Only with a `tag` in the positioning / final_assessment options (Moodle 3.7+).
+F_TAG_AREAS: Final = "core_tag_get_tag_areas"
+F_TAG_INDEX: Final = "core_tag_get_tagindex_per_area"
+TAG_FUNCTIONS: Final = (F_TAG_AREAS, F_TAG_INDEX)
 # Version-dependent: Moodle 5.0 replaced the quiz attempts function.
 F_QUIZ_ATTEMPTS_OLD: Final = "mod_quiz_get_user_attempts"
 F_QUIZ_ATTEMPTS_NEW: Final = "mod_quiz_get_user_quiz_attempts"
@@ -68,6 +74,28 @@ CAPABILITIES: Final[dict[str, str]] = {
     "moodle/badges:viewotherbadges": "lire les badges des formateurs",
 }
 
+# The same, in French and English, for `preuve check` (what the capability lets us read).
+CAPABILITY_LABELS: Final[dict[str, Text]] = {
+    "moodle/course:viewparticipants": Text(fr="lister les inscrits", en="list the enrolled users"),
+    "moodle/grade:viewall": Text(
+        fr="lire les notes de tous les apprenants", en="read every learner's grades"
+    ),
+    "mod/attendance:takeattendances": Text(fr="lire l'émargement", en="read the attendance"),
+    "mod/feedback:viewreports": Text(
+        fr="lire les réponses aux questionnaires", en="read the survey answers"
+    ),
+    "report/completion:view": Text(
+        fr="lire l'achèvement des apprenants", en="read the learners' completion"
+    ),
+    "mod/quiz:viewreports": Text(
+        fr="lire les tentatives et les notes de test des apprenants",
+        en="read the learners' quiz attempts and grades",
+    ),
+    "moodle/badges:viewotherbadges": Text(
+        fr="lire les badges des formateurs", en="read the trainers' badges"
+    ),
+}
+
 # The capability each function checks for another user's data (Moodle 4.5 code).
 FUNCTION_CAPABILITIES: Final[dict[str, str]] = {
     F_ENROLLED: "moodle/course:viewparticipants",
@@ -93,6 +121,11 @@ MENU_ROLES: Final = "Administration du site > Utilisateurs > Permissions > Défi
 MENU_ENABLE: Final = "Administration du site > Fonctions avancées > Activer les services web"
 MENU_PROTOCOLS: Final = "Administration du site > Serveur > Services web > Gérer les protocoles"
 MENU_TOKENS: Final = "Administration du site > Serveur > Services web > Gérer les jetons"
+MENU_TAGS: Final = (
+    "Administration du site > Fonctions avancées > Activer les tags (usetags), puis "
+    "Administration du site > Présentation > Gérer les tags > Zones de tags : "
+    "activer « Activités » (course_modules)"
+)
 
 # Role shortnames -> evidence roles (overridable with the `role_map` option).
 DEFAULT_ROLE_MAP: Final[dict[str, str]] = {

@@ -66,6 +66,31 @@ class Matcher(_Options):
         return bool(self.name and name and re.search(self.name, name))
 
 
+class ActivityMatcher(Matcher):
+    """Recognises an activity by its idnumber, its name, or a tag it carries.
+
+    ``tag`` is a Moodle tag name (case-insensitive, as Moodle compares them). Moodle
+    has no web service giving an activity's tags, only the index of the activities
+    carrying a tag (``core_tag_get_tagindex_per_area``), read once per sync and tag.
+    """
+
+    tag: str | None = None
+
+    @field_validator("tag")
+    @classmethod
+    def _tag(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("empty tag")
+        return value.strip() if value is not None else None
+
+    def matches_activity(
+        self, *, idnumber: str | None, name: str | None, tags: frozenset[str] = frozenset()
+    ) -> bool:
+        if self.tag and self.tag.casefold() in tags:
+            return True
+        return self.matches(idnumber=idnumber, name=name)
+
+
 class CourseFields(_Options):
     """Shortnames of the course custom fields holding programme data."""
 
@@ -107,8 +132,10 @@ class MoodleOptions(_Options):
         default_factory=lambda: {k: PersonRole(v) for k, v in DEFAULT_ROLE_MAP.items()}
     )
     display_names: Literal["trainers", "all", "none"] = "trainers"
-    positioning: Matcher = Matcher(idnumber=r"(?i)position", name=r"(?i)positionnement")
-    final_assessment: Matcher = Matcher(
+    positioning: ActivityMatcher = ActivityMatcher(
+        idnumber=r"(?i)position", name=r"(?i)positionnement"
+    )
+    final_assessment: ActivityMatcher = ActivityMatcher(
         idnumber=r"(?i)final|certif", name=r"(?i)(é|e)valuation finale|examen|certification"
     )
     attendance_status_map: dict[str, AttendanceStatus] = Field(default_factory=dict)
@@ -160,6 +187,18 @@ class MoodleOptions(_Options):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def tag_option_names(self) -> str:
+        """The option keys holding a tag, for messages (``positioning.tag``)."""
+        named = (("positioning", self.positioning), ("final_assessment", self.final_assessment))
+        return ", ".join(f"{name}.tag" for name, m in named if m.tag)
+
+    @property
+    def activity_tags(self) -> tuple[str, ...]:
+        """The tags the ``positioning`` / ``final_assessment`` options recognise."""
+        matchers = (self.positioning, self.final_assessment)
+        return tuple(dict.fromkeys(m.tag.casefold() for m in matchers if m.tag))
 
 
 def parse_options(source_id: str, raw: dict[str, Any]) -> MoodleOptions:

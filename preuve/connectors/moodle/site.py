@@ -22,12 +22,14 @@ from preuve.connectors.moodle.constants import (
     F_SITE_INFO,
     F_UPDATES_SINCE,
     MENU_FUNCTIONS,
+    MENU_TAGS,
     QUIZ_ATTEMPTS_RENAMED_IN,
     REQUIRED_FUNCTIONS,
 )
 from preuve.connectors.moodle.cursor import CursorState
 from preuve.connectors.moodle.encoding import options_list
 from preuve.connectors.moodle.options import MoodleOptions
+from preuve.connectors.moodle.tags import MSG_TAGS_DISABLED, module_area, tagged_modules
 from preuve.connectors.moodle.values import text, to_int
 from preuve.evidence.identity import Pseudonymiser
 from preuve.evidence.model import TRAINER_ROLES, PersonRole
@@ -57,6 +59,7 @@ class SiteInfo:
     user_id: int
     is_site_admin: bool
     functions: dict[str, str]  # name -> version
+    username: str = ""  # the token's account, named in the fixes `check` gives
 
     def has(self, function: str) -> bool:
         return function in self.functions
@@ -161,6 +164,8 @@ class MoodleSite:
     _members: dict[int, tuple[Member, ...]] = field(default_factory=dict)
     _changed: dict[tuple[int, int], bool] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _tagged: dict[str, frozenset[int]] | None = None  # configured tag -> course module ids
+    _tag_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def now(self) -> int:
         return int(self.clock().timestamp())
@@ -192,6 +197,7 @@ class MoodleSite:
                     user_id=int(raw.get("userid", 0)),
                     is_site_admin=bool(raw.get("userissiteadmin")),
                     functions=functions,
+                    username=str(raw.get("username") or ""),
                 )
                 missing = [f for f in REQUIRED_FUNCTIONS if f not in functions]
                 if missing:
@@ -243,6 +249,24 @@ class MoodleSite:
         )
         self._contents[course_id] = modules
         return modules
+
+    async def tag_index(self) -> dict[str, frozenset[int]]:
+        """The activities carrying each configured tag, read once per sync."""
+        async with self._tag_lock:
+            if self._tagged is None:
+                tags = self.options.activity_tags
+                option = self.options.tag_option_names
+                index: dict[str, frozenset[int]] = {}
+                if tags:
+                    area = await module_area(self.client, option)
+                    if area is None:
+                        raise PermanentError(
+                            MSG_TAGS_DISABLED(option=option), code="tags_disabled", hint=MENU_TAGS
+                        )
+                    for tag in tags:
+                        index[tag] = frozenset(await tagged_modules(self.client, area, tag, option))
+                self._tagged = index
+            return self._tagged
 
     async def modules(self, course_id: int, modname: str) -> list[ModuleInfo]:
         return [m for m in await self.contents(course_id) if m.modname == modname]

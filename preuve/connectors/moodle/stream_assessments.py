@@ -13,6 +13,12 @@ finished attempt (the function chosen per Moodle version:
 ``mod_quiz_get_user_quiz_attempts`` from 5.0, else ``mod_quiz_get_user_attempts``)
 and, without a grade, ``mod_quiz_get_user_best_grade`` (with the pass mark). Only
 those learners cost requests.
+
+Withdrawals: the report lists only learners with an *active* enrolment (Moodle's
+default "show only active enrolments"; recorded on 4.5: a suspended learner is
+absent). A learner still enrolled but absent from it (suspended, or the
+enrolment has ended) keeps their grades (``hidden``); a learner who left the
+course has them withdrawn, and so does a grade deleted for a listed learner.
 """
 
 from __future__ import annotations
@@ -23,12 +29,13 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from preuve.connectors.errors import SkipItem
-from preuve.connectors.moodle.constants import F_GRADE_ITEMS, F_QUIZ_BEST_GRADE
+from preuve.connectors.moodle.constants import F_GRADE_ITEMS, F_QUIZ_BEST_GRADE, TAG_FUNCTIONS
 from preuve.connectors.moodle.options import MoodleOptions
 from preuve.connectors.moodle.site import CourseInfo, Member
 from preuve.connectors.moodle.stream_base import CourseOutput, CourseStream, Keys
+from preuve.connectors.moodle.tags import carried
 from preuve.connectors.moodle.values import epoch, text, to_float, to_int
-from preuve.evidence.model import Assessment, AssessmentKind
+from preuve.evidence.model import Assessment, AssessmentKind, PersonRole
 
 GRADED_MODULES = frozenset({"quiz", "assign", "lesson", "h5pactivity", "workshop", "scorm"})
 FINISHED = "finished"
@@ -53,11 +60,15 @@ class QuizResult:
 
 
 def assessment_kind(
-    options: MoodleOptions, idnumber: str | None, name: str | None
+    options: MoodleOptions,
+    idnumber: str | None,
+    name: str | None,
+    tags: frozenset[str] = frozenset(),
 ) -> AssessmentKind:
-    if options.positioning.matches(idnumber=idnumber, name=name):
+    """Entry positioning, final or formative, by idnumber, name or (option) tag."""
+    if options.positioning.matches_activity(idnumber=idnumber, name=name, tags=tags):
         return AssessmentKind.ENTRY_POSITIONING
-    if options.final_assessment.matches(idnumber=idnumber, name=name):
+    if options.final_assessment.matches_activity(idnumber=idnumber, name=name, tags=tags):
         return AssessmentKind.FINAL
     return AssessmentKind.FORMATIVE
 
@@ -65,6 +76,10 @@ def assessment_kind(
 class AssessmentsStream(CourseStream):
     name = "assessments"
     functions: ClassVar[tuple[str, ...]] = (F_GRADE_ITEMS,)
+
+    def required_functions(self) -> tuple[str, ...]:
+        tags = TAG_FUNCTIONS if self.connector.options.activity_tags else ()
+        return (*self.functions, *tags)
 
     def keys(self, course_id: int, unit: str, user: int) -> Keys:
         return (("assessment", f"grade:{course_id}:{unit}:{user}"),) if user else ()
@@ -74,19 +89,26 @@ class AssessmentsStream(CourseStream):
         site = self.site
         raw = await self.fetch(out, F_GRADE_ITEMS, {"courseid": course.id}, f"cours {course.id}")
         people = {m.user_id: m for m in await site.members(course.id)}
+        out.members = set(people)
         items: dict[object, ItemInfo] = {}
         quizzes: list[tuple[Member, dict[str, Any], ItemInfo]] = []
         attempts_function = (await site.info()).quiz_attempts_function
         read_quizzes = (await site.info()).has(attempts_function)
+        tag_index = await site.tag_index()  # empty, and no request, without tag options
+        listed: set[int] = set()
+        present: set[str] = set()  # assessment items in the report, graded or not
         for user in raw.get("usergrades") or ():
             uid = to_int(user.get("userid"))
             member = people.get(uid) if uid is not None else None
-            if member is None or member.role.value != "learner":
+            if member is None or member.role is not PersonRole.LEARNER:
                 continue
+            listed.add(member.user_id)
             for grade in user.get("gradeitems") or ():
                 info = items.get(grade.get("id"))
                 if info is None:
-                    info = items[grade.get("id")] = self._item(grade)
+                    info = items[grade.get("id")] = self._item(grade, tag_index)
+                if info.kind is not None:
+                    present.add(str(grade.get("id")))
                 if info.quiz_id is not None and read_quizzes and self._needs_quiz(grade):
                     quizzes.append((member, grade, info))
                 elif info.kind is not None:
@@ -105,6 +127,15 @@ class AssessmentsStream(CourseStream):
                 raise result
             else:
                 self._grade(out, course, member, grade, info, result)
+        out.hidden = {
+            m.user_id
+            for m in people.values()
+            if m.role is PersonRole.LEARNER and m.user_id not in listed
+        }
+        if out.hidden:
+            # The items still there, graded or not: the grades the hidden learners had
+            # on them are kept; an item gone from the report was deleted.
+            out.units |= present
         return out
 
     @staticmethod
@@ -145,7 +176,7 @@ class AssessmentsStream(CourseStream):
         passed = score >= to_pass if score is not None and to_pass else None
         return QuizResult(finished, score, passed)
 
-    def _item(self, grade: dict[str, Any]) -> ItemInfo:
+    def _item(self, grade: dict[str, Any], tag_index: dict[str, frozenset[int]]) -> ItemInfo:
         """What is the same for every learner: computed once per grade item."""
         if grade.get("itemtype") != "mod" or grade.get("itemmodule") not in GRADED_MODULES:
             return ItemInfo(None, None, None, None)
@@ -153,7 +184,8 @@ class AssessmentsStream(CourseStream):
         idnumber = str(grade.get("idnumber") or "") or None
         maximum = to_float(grade.get("grademax"))
         cmid = to_int(grade.get("cmid"))
-        kind = assessment_kind(self.connector.options, idnumber, name)
+        tags = carried(tag_index, cmid)
+        kind = assessment_kind(self.connector.options, idnumber, name, tags)
         positioning_quiz = (
             kind is AssessmentKind.ENTRY_POSITIONING and grade.get("itemmodule") == "quiz"
         )

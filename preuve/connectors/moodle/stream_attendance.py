@@ -3,6 +3,11 @@
 Status sets differ per activity (acronyms and descriptions are free text), so a
 status is recognised by the ``attendance_status_map`` option, then by common
 acronyms and descriptions, then by its grade (full grade: present, 0: absent).
+
+mod_attendance keeps the statuses of people who left the course and still
+returns them; they are left out (and withdrawn if read before), like the other
+records of a learner who is no longer enrolled: the coverage only counts
+enrolled learners, and the withdrawn rows stay in the history.
 """
 
 from __future__ import annotations
@@ -84,6 +89,7 @@ class AttendanceStream(CourseStream):
         if not modules:
             return out
         people = {m.user_id: m.person_ref for m in await site.members(course.id)}
+        out.members = set(people)
         for module in modules:
             sessions = await self.fetch(
                 out,
@@ -153,8 +159,8 @@ class AttendanceStream(CourseStream):
         for log in session.get("attendance_log") or ():
             student = to_int(log.get("studentid"))
             status = statuses.get(str(log.get("statusid")))
-            if student is None:
-                continue
+            if student is None or student not in people:
+                continue  # no longer enrolled (or never with a mapped role)
             who = f"{item}, apprenant {student}"
             found = status_of(status, best, options.attendance_status_map) if status else None
             if found is None or status is None:
@@ -163,7 +169,7 @@ class AttendanceStream(CourseStream):
                     self.skipped(who, MSG_UNKNOWN_STATUS(label=label), "unknown_status")
                 )
                 continue
-            person_ref = people.get(student) or site.person_ref(student)
+            person_ref = people[student]
             for day, half, key, session_unit in halves:
                 self.emit(
                     out,

@@ -15,6 +15,12 @@ with a skipped item other than a bad value (an error, a Moodle warning) withdraw
 nothing and keeps the old state with the new, so an error never passes for a
 deletion. The connector never reads the store;
 withdrawing a key the store never held is a no-op there.
+
+Members and hidden users: a learner who left the course (no longer among its
+members) has their keys withdrawn with a reason that says so. Some functions
+list only *active* enrolments (the grade report, ``core_enrol_get_users_courses``):
+a member they leave out (suspended or expired enrolment) is ``hidden``, and their
+earlier keys are kept, not withdrawn, for every unit still there.
 """
 
 from __future__ import annotations
@@ -49,6 +55,10 @@ MSG_INVALID = Text(fr="donnée invalide : {error}", en="invalid data: {error}")
 MSG_GONE = Text(
     fr="n'existe plus dans Moodle (cours {course})",
     en="no longer in Moodle (course {course})",
+)
+MSG_LEFT = Text(
+    fr="la personne n'est plus inscrite au cours {course} dans Moodle (historique conservé)",
+    en="the person is no longer enrolled in course {course} in Moodle (history kept)",
 )
 MSG_EMPTY_LIST = Text(
     fr="Moodle ne renvoie aucun cours : aucun retrait appliqué par prudence",
@@ -96,6 +106,12 @@ class CourseOutput:
     units: set[str] = field(default_factory=set)
     users: set[int] = field(default_factory=set)
     emitted: set[tuple[str, str]] = field(default_factory=set)
+    # The course's members (user ids, any status) when the stream read them: a tracked
+    # user not among them left the course, and the withdrawal reason says so.
+    members: set[int] | None = None
+    # Members the answer left out although still enrolled (Moodle lists only active
+    # enrolments there): their earlier keys are kept for every unit still present.
+    hidden: set[int] = field(default_factory=set)
 
 
 class CourseStream(Stream):
@@ -168,6 +184,10 @@ class CourseStream(Stream):
             )
         return raw
 
+    def required_functions(self) -> tuple[str, ...]:
+        """The functions the stream cannot run without (with the configured options)."""
+        return self.functions
+
     async def read_course(self, course: CourseInfo) -> CourseOutput:
         raise NotImplementedError
 
@@ -178,16 +198,27 @@ class CourseStream(Stream):
         """
         return ()
 
-    def _gone(self, course_id: int, seen: Seen, kept: set[tuple[str, str]]) -> list[Withdrawal]:
+    def _gone(
+        self,
+        course_id: int,
+        seen: Seen,
+        kept: set[tuple[str, str]],
+        members: set[int] | None = None,
+    ) -> list[Withdrawal]:
         at = self.connector.context.clock()
-        reason = MSG_GONE(course=course_id)
-        found: dict[tuple[str, str], None] = {}
+        gone = MSG_GONE(course=course_id)
+        left = MSG_LEFT(course=course_id)
+        found: dict[tuple[str, str], str] = {}
         for unit in sorted(seen.units):
             for user in (0, *sorted(seen.users)):
+                reason = left if user and members is not None and user not in members else gone
                 for key in self.keys(course_id, unit, user):
                     if key not in kept:
-                        found[key] = None
-        return [Withdrawal(kind=k, source_id=s, reason=reason, at=at) for k, s in found]
+                        found.setdefault(key, reason)
+        return [
+            Withdrawal(kind=k, source_id=s, reason=reason, at=at)
+            for (k, s), reason in found.items()
+        ]
 
     def _track(self, course_id: int, out: CourseOutput, seen: dict[int, Seen]) -> list[Withdrawal]:
         """Update ``seen`` for a course just read; what disappeared since the last read."""
@@ -198,7 +229,20 @@ class CourseStream(Stream):
             new = Seen(old.units | new.units, old.users | new.users)
             gone: list[Withdrawal] = []
         else:
-            gone = self._gone(course_id, old, out.emitted)
+            kept = set(out.emitted)
+            hidden = out.hidden & old.users
+            if hidden:
+                # Still enrolled, left out by Moodle's answer: their keys stay for the units
+                # still there (all the old ones when the answer showed no unit at all).
+                standing = old.units & new.units if new.units else old.units
+                kept.update(
+                    key
+                    for unit in standing
+                    for user in hidden
+                    for key in self.keys(course_id, unit, user)
+                )
+                new = Seen(new.units | standing, new.users | hidden)
+            gone = self._gone(course_id, old, kept, out.members)
         if new.units:
             seen[course_id] = new
         else:
@@ -254,7 +298,7 @@ class CourseStream(Stream):
     async def read(self, cursor: str | None) -> AsyncIterator[Batch]:
         options = self.connector.options
         info = await self.site.info()
-        missing = [f for f in self.functions if not info.has(f)]
+        missing = [f for f in self.required_functions() if not info.has(f)]
         if missing:
             yield Batch(
                 skipped=[

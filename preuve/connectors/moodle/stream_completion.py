@@ -1,9 +1,20 @@
 """Completion -> Completion of the whole action, and optionally of each activity.
 
 ``core_enrol_get_users_courses`` gives one learner's progress and completion
-for all their courses in one call, so each learner is asked once per sync.
-Activity completion (``activity_completion`` option) costs one call per learner
-and course.
+for all their courses in one call, so each learner is asked at most once per
+sync; the answer is kept for the sync. Each course read emits (and tracks, for
+withdrawals) the completions of its own learners; the course that asks for a
+learner first also refreshes the learner's other courses from the same answer
+(so a completion reached in a course not re-read is still seen), without
+tracking them: their own course does. Activity completion
+(``activity_completion`` option) costs one call per learner and course.
+
+Withdrawals: a learner who left the course (no longer among its members) has
+their course and activity completions withdrawn. ``core_enrol_get_users_courses``
+lists only *active* enrolments, so a learner whose enrolment is suspended or
+has ended is left out of it while still enrolled: their completion is kept
+(``hidden``), not withdrawn. A course whose completion tracking was switched
+off keeps its completions the same way (Moodle keeps the data).
 """
 
 from __future__ import annotations
@@ -24,6 +35,10 @@ COMPLETE_STATES = {
     2: CompletionState.COMPLETED,
     3: CompletionState.COMPLETED,
 }
+COURSE_UNIT = "course"  # the tracking unit of the course completion itself
+
+# One learner's answer: course id -> their entry for that course.
+UserCourses = dict[int, dict[str, Any]]
 
 
 def course_state(entry: dict[str, Any]) -> CompletionState:
@@ -38,47 +53,62 @@ class CompletionStream(CourseStream):
     functions: ClassVar[tuple[str, ...]] = (F_USER_COURSES,)
 
     def keys(self, course_id: int, unit: str, user: int) -> Keys:
-        # Only activity completion is tracked: a course completion is read once per
-        # learner and sync, from whichever of their courses comes first.
-        return (("completion", f"completion:{course_id}:cm{unit}:{user}"),) if user else ()
+        if not user:
+            return ()
+        if unit == COURSE_UNIT:
+            return (("completion", f"completion:{course_id}:{user}"),)
+        return (("completion", f"completion:{course_id}:cm{unit}:{user}"),)
 
     def __init__(self, connector: Any) -> None:
         super().__init__(connector)
-        self._asked: set[int] = set()
+        # Per sync: each learner's courses, asked once (shared by the courses read).
+        self._answers: dict[int, asyncio.Future[UserCourses]] = {}
+        self._spread: set[int] = set()  # learners whose other courses were emitted
+        self._known: dict[int, CourseInfo] | None = None  # the course list, by id
 
     async def read_course(self, course: CourseInfo) -> CourseOutput:
         out = self.output()
         site = self.site
+        members = await site.members(course.id)
+        out.members = {m.user_id for m in members}
+        learners = [m for m in members if m.role is PersonRole.LEARNER]
         if not course.enablecompletion:
+            # Tracking switched off: Moodle keeps the data but no longer shows it.
+            out.hidden = {m.user_id for m in learners}
             return out
-        known = {c.id: c for c in await site.courses()}
-        learners = [m for m in await site.members(course.id) if m.role is PersonRole.LEARNER]
-        ask = [m for m in learners if m.user_id not in self._asked]
-        self._asked.update(m.user_id for m in ask)
+        out.units.add(COURSE_UNIT)
         answers = await asyncio.gather(
-            *(self._user_courses(course, m) for m in ask), return_exceptions=True
+            *(self._user_courses(m) for m in learners), return_exceptions=True
         )
-        for member, entries in zip(ask, answers, strict=True):
+        for member, entries in zip(learners, answers, strict=True):
+            uid = member.user_id
+            where = f"cours {course.id}, apprenant {uid}"
             if isinstance(entries, SkipItem):
-                out.skipped.append(
-                    self.skipped(f"apprenant {member.user_id}", entries.message, entries.code)
-                )
+                out.skipped.append(self.skipped(where, entries.message, entries.code))
                 continue
             if isinstance(entries, BaseException):
                 raise entries
-            for entry in entries or ():
-                other = known.get(to_int(entry.get("id")) or 0)
-                if other is None or not other.enablecompletion:
-                    continue
-                self.emit(
-                    out,
-                    f"cours {other.id}, apprenant {member.user_id}",
-                    Completion,
-                    source_id=f"completion:{other.id}:{member.user_id}",
-                    action_ref=site.action_ref(other.id),
-                    person_ref=member.person_ref,
-                    state=course_state(entry),
-                )
+            if uid not in self._spread:
+                self._spread.add(uid)
+                await self._elsewhere(out, course, member, entries)
+            entry = entries.get(course.id)
+            if entry is None or entry.get("completed") is None:
+                # Only active enrolments are listed: suspended or ended, still enrolled.
+                # No `completed` at all: the account may not see completion data
+                # (report/completion:view; `preuve check` says so): nothing is known.
+                out.hidden.add(uid)
+                continue
+            self.emit(
+                out,
+                where,
+                Completion,
+                source_id=f"completion:{course.id}:{uid}",
+                unit=COURSE_UNIT,
+                user=uid,
+                action_ref=site.action_ref(course.id),
+                person_ref=member.person_ref,
+                state=course_state(entry),
+            )
         if self.connector.options.activity_completion and (await site.info()).has(
             F_ACTIVITIES_COMPLETION
         ):
@@ -86,12 +116,46 @@ class CompletionStream(CourseStream):
                 await self._activities(out, course, member)
         return out
 
-    async def _user_courses(self, course: CourseInfo, member: Member) -> Any:
-        return await self.site.client.call(
-            F_USER_COURSES,
-            {"userid": member.user_id},
-            item=f"cours {course.id}, apprenant {member.user_id}",
+    async def _elsewhere(
+        self, out: CourseOutput, course: CourseInfo, member: Member, entries: UserCourses
+    ) -> None:
+        """The learner's completions of their other courses, untracked here."""
+        if self._known is None:
+            self._known = {c.id: c for c in await self.site.courses()}
+        for other_id, entry in entries.items():
+            other = self._known.get(other_id)
+            if other is None or other.id == course.id or not other.enablecompletion:
+                continue
+            if entry.get("completed") is None:
+                continue  # completion data not visible to the account
+            self.emit(
+                out,
+                f"cours {other.id}, apprenant {member.user_id}",
+                Completion,
+                source_id=f"completion:{other.id}:{member.user_id}",
+                action_ref=self.site.action_ref(other.id),
+                person_ref=member.person_ref,
+                state=course_state(entry),
+            )
+
+    def _user_courses(self, member: Member) -> asyncio.Future[UserCourses]:
+        """The learner's courses, fetched once per sync whatever course asks first."""
+        found = self._answers.get(member.user_id)
+        if found is None:
+            found = asyncio.ensure_future(self._fetch_user_courses(member.user_id))
+            self._answers[member.user_id] = found
+        return found
+
+    async def _fetch_user_courses(self, user_id: int) -> UserCourses:
+        raw = await self.site.client.call(
+            F_USER_COURSES, {"userid": user_id}, item=f"apprenant {user_id}"
         )
+        entries: UserCourses = {}
+        for entry in raw or ():
+            course_id = to_int(entry.get("id")) if isinstance(entry, dict) else None
+            if course_id is not None:
+                entries[course_id] = {k: entry.get(k) for k in ("completed", "progress")}
+        return entries
 
     async def _activities(self, out: CourseOutput, course: CourseInfo, member: Member) -> None:
         site = self.site

@@ -24,7 +24,9 @@ class EnrolmentsStream(CourseStream):
         out = self.output()
         site = self.site
         action_ref = site.action_ref(course.id)
-        for member in await site.members(course.id):
+        members = await site.members(course.id)
+        out.members = {m.user_id for m in members}
+        for member in members:
             item = f"cours {course.id}, utilisateur {member.user_id}"
             # One Person per (user, role): a trainer here may be a learner elsewhere.
             self.emit(

@@ -14,10 +14,16 @@ import asyncio
 from typing import Any, ClassVar
 
 from preuve.connectors.errors import SkipItem
-from preuve.connectors.moodle.constants import F_SCORM_SCOES, F_SCORM_TRACKS, F_SCORMS
+from preuve.connectors.moodle.constants import (
+    F_SCORM_SCOES,
+    F_SCORM_TRACKS,
+    F_SCORMS,
+    TAG_FUNCTIONS,
+)
 from preuve.connectors.moodle.site import CourseInfo, Member
 from preuve.connectors.moodle.stream_assessments import assessment_kind
 from preuve.connectors.moodle.stream_base import CourseOutput, CourseStream, Keys
+from preuve.connectors.moodle.tags import carried
 from preuve.connectors.moodle.values import epoch, text, to_float, to_int
 from preuve.connectors.scorm import CompletionStatus, NormalisedAttempt, normalise_cmi
 from preuve.connectors.scorm.constants import VERSION_12
@@ -63,6 +69,10 @@ class ScormStream(CourseStream):
     name = "scorm"
     functions: ClassVar[tuple[str, ...]] = (F_SCORMS, F_SCORM_SCOES, F_SCORM_TRACKS)
 
+    def required_functions(self) -> tuple[str, ...]:
+        tags = TAG_FUNCTIONS if self.connector.options.activity_tags else ()
+        return (*self.functions, *tags)
+
     def keys(self, course_id: int, unit: str, user: int) -> Keys:
         if not user:
             return ()
@@ -79,8 +89,12 @@ class ScormStream(CourseStream):
             return out
         item = f"cours {course.id}"
         raw = await self.fetch(out, F_SCORMS, {"courseids": [course.id]}, item)
-        learners = [m for m in await site.members(course.id) if m.role is PersonRole.LEARNER]
+        members = await site.members(course.id)
+        out.members = {m.user_id for m in members}
+        learners = [m for m in members if m.role is PersonRole.LEARNER]
+        tag_index = await site.tag_index()  # empty, and no request, without tag options
         for scorm in raw.get("scorms") or ():
+            tags = carried(tag_index, to_int(scorm.get("coursemodule")))
             scoes = await self.fetch(
                 out, F_SCORM_SCOES, {"scormid": scorm["id"]}, f"{item}, SCORM {scorm['id']}"
             )
@@ -99,7 +113,7 @@ class ScormStream(CourseStream):
                     elif isinstance(answer, BaseException):
                         raise answer
                     else:
-                        self._records(out, course, scorm, sco, member, answer)
+                        self._records(out, course, scorm, sco, member, answer, tags)
         return out
 
     async def _tracks(self, sco_id: int, member: Member, item: str) -> dict[str, str]:
@@ -124,6 +138,7 @@ class ScormStream(CourseStream):
         sco: dict[str, Any],
         member: Member,
         tracks: dict[str, str],
+        tags: frozenset[str] = frozenset(),
     ) -> None:
         if not tracks:
             return
@@ -175,7 +190,7 @@ class ScormStream(CourseStream):
                 completed_at=at if state is CompletionState.COMPLETED else None,
                 **common,
             )
-        self._score(out, item, scorm, sco_id, member, attempt, at, common)
+        self._score(out, item, scorm, sco_id, member, attempt, at, common, tags)
 
     def _score(
         self,
@@ -187,6 +202,7 @@ class ScormStream(CourseStream):
         attempt: NormalisedAttempt,
         at: Any,
         common: dict[str, Any],
+        tags: frozenset[str],
     ) -> None:
         score, maximum = attempt.score.points() if attempt.score else (None, None)
         if score is None and attempt.passed is None:
@@ -200,7 +216,7 @@ class ScormStream(CourseStream):
             item,
             Assessment,
             source_id=f"scorm-score:{sco_id}:{member.user_id}",
-            assessment_kind=assessment_kind(self.connector.options, None, name),
+            assessment_kind=assessment_kind(self.connector.options, None, name, tags),
             title=name,
             score=score,
             max_score=maximum,

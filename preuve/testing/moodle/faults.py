@@ -26,3 +26,4 @@ class Faults:
     warning_courses: set[int] = field(default_factory=set)  # mod_* lists answer a warning
     scorm_bad_time: bool = False  # SCORM total_time answered as unreadable text
     badges_disabled: bool = False  # Moodle's enablebadges is off
+    tags_disabled: bool = False  # Moodle's usetags is off

@@ -112,8 +112,14 @@ class GeneratedSite:
         self.module_changes: dict[tuple[int, int], int] = {}
         self.course_changes: dict[int, int] = {}
         self.grade_overrides: dict[tuple[int, int, int], float] = {}
-        # Deletions made by tests: unenrolled (course, user), deleted modules and courses.
-        self.unenrolled: set[tuple[int, int]] = set()
+        # Deletions made by tests: unenrolled (course, user) -> when, deleted modules and
+        # courses; enrolments suspended by tests (besides the generated ones).
+        self.unenrolled: dict[tuple[int, int], int] = {}
+        self.suspensions: set[tuple[int, int]] = set()
+        self.completion_off: set[int] = set()  # courses whose completion tracking is off
+        self.completions: dict[tuple[int, int], bool] = {}  # (course, user) set by tests
+        # Activity tags added by tests (cmid -> tag names); positioning tests carry one.
+        self.added_tags: dict[int, set[str]] = {}
         self.deleted_modules: set[int] = set()
         self.deleted_courses: set[int] = set()
         self.revoked_badges: set[tuple[int, int]] = set()  # (user, badge index)
@@ -145,15 +151,30 @@ class GeneratedSite:
         return random.Random(":".join(str(p) for p in (self.spec.seed, *parts)))
 
     def learners(self, course_id: int) -> list[int]:
+        """The learners enrolled now (active or suspended)."""
+        found = self.all_learners(course_id)
+        if self.unenrolled:
+            return [u for u in found if (course_id, u) not in self.unenrolled]
+        return found
+
+    def all_learners(self, course_id: int) -> list[int]:
+        """Everyone ever enrolled as a learner, the unenrolled included (Moodle keeps
+        some of their data: attendance statuses, survey answers)."""
         found = self._learners.get(course_id)
         if found is None:
             s = self.spec
             start = self._index(course_id) * s.learners_per_course // s.courses_per_learner
             found = [LEARNER_BASE + (start + k) % self.pool for k in range(s.learners_per_course)]
             self._learners[course_id] = found
-        if self.unenrolled:
-            return [u for u in found if (course_id, u) not in self.unenrolled]
         return found
+
+    def active_learners(self, course_id: int) -> list[int]:
+        """The learners whose enrolment is active: those the grade report and
+        ``core_enrol_get_users_courses`` list."""
+        return [u for u in self.learners(course_id) if not self.suspended(course_id, u)]
+
+    def unenrolled_at(self, course_id: int, user_id: int) -> int | None:
+        return self.unenrolled.get((course_id, user_id))
 
     def learner_courses(self, user_id: int) -> list[int]:
         if self._learner_courses is None:
@@ -172,8 +193,11 @@ class GeneratedSite:
         )
 
     def suspended(self, course_id: int, user_id: int) -> bool:
+        """Suspended or ended enrolment (Moodle's "not active")."""
         if user_id < LEARNER_BASE:
             return False  # trainers stay active
+        if (course_id, user_id) in self.suspensions:
+            return True
         return (user_id + course_id) % self.spec.suspended_every == 0
 
     def user_exists(self, user_id: int) -> bool:
@@ -272,7 +296,11 @@ class GeneratedSite:
         cached = self._courses.get(course_id)
         if cached is None:
             cached = self._courses[course_id] = self._make_course(course_id)
-        return {**cached, "timemodified": self.course_modified(course_id)}
+        return {
+            **cached,
+            "timemodified": self.course_modified(course_id),
+            "enablecompletion": int(course_id not in self.completion_off),
+        }
 
     def _make_course(self, course_id: int) -> dict[str, Any]:
         index = self._index(course_id)
@@ -383,6 +411,29 @@ class GeneratedSite:
             )
         return found
 
+    def module_tags(self, module: Module) -> set[str]:
+        """Tag names of an activity (lowercase, as Moodle stores a tag's ``name``)."""
+        tags = {"positionnement"} if module.idnumber == "POSITIONNEMENT" else set()
+        return tags | self.added_tags.get(module.cmid, set())
+
+    def tag_module(self, cmid: int, tag: str) -> None:
+        """Tag an activity from its settings form (Tags field): saving the form is a
+        configuration update ``core_course_get_updates_since`` reports."""
+        self.added_tags.setdefault(cmid, set()).add(tag.strip().lower())
+        self.module_changes[(cmid // 100, cmid)] = int(time.time())
+
+    def tagged(self, tag: str) -> list[Module]:
+        """The activities carrying ``tag``, in course then cmid order (the tag index's)."""
+        wanted = tag.strip().lower()
+        return [
+            m for c in self.course_ids for m in self.modules(c) if wanted in self.module_tags(m)
+        ]
+
+    def tag_names(self) -> list[str]:
+        """Every tag in use on the site (ids are positions in this list, from 1)."""
+        names = {t for c in self.course_ids for m in self.modules(c) for t in self.module_tags(m)}
+        return sorted(names)
+
     def module(self, cmid: int) -> Module | None:
         course_id = cmid // 100
         if not self.has_course(course_id):
@@ -399,9 +450,24 @@ class GeneratedSite:
         self.course_changes[course_id] = int(time.time())
 
     def unenrol(self, course_id: int, user_id: int) -> None:
-        """Like Moodle's unenrol: the user and their grades leave the course's answers."""
-        self.unenrolled.add((course_id, user_id))
+        """Like Moodle's unenrol: the user leaves the course's member list, grade report
+        and completion; mod_attendance and mod_feedback keep what they recorded."""
+        self.unenrolled[(course_id, user_id)] = int(time.time())
         self._learner_courses = None
+
+    def enrol(self, course_id: int, user_id: int) -> None:
+        """Enrol again a learner unenrolled earlier (e.g. removed by mistake)."""
+        self.unenrolled.pop((course_id, user_id), None)
+        self._learner_courses = None
+
+    def disable_completion(self, course_id: int) -> None:
+        """Switch completion tracking off in the course settings (Moodle keeps the data)."""
+        self.completion_off.add(course_id)
+        self.touch_course(course_id)
+
+    def suspend(self, course_id: int, user_id: int) -> None:
+        """Suspend the enrolment (or let it end): still enrolled, no longer active."""
+        self.suspensions.add((course_id, user_id))
 
     def delete_module(self, cmid: int) -> None:
         """Like Moodle's course_delete_module: gone from contents, grades and reports."""
@@ -498,7 +564,14 @@ class GeneratedSite:
     def anonymous(self, course_id: int) -> bool:
         return self._index(course_id) % self.spec.anonymous_every == 0
 
+    def set_completed(self, course_id: int, user_id: int, done: bool = True) -> None:
+        """The course completion cron marks the learner complete (no module update)."""
+        self.completions[(course_id, user_id)] = done
+
     def completed(self, course_id: int, user_id: int) -> tuple[bool, float]:
+        forced = self.completions.get((course_id, user_id))
+        if forced is not None:
+            return forced, 100.0 if forced else 50.0
         _, end = self.course_dates(course_id)
         rng = self._rng("completion", course_id, user_id)
         if end > self.spec.now:

@@ -99,6 +99,31 @@ CAPABILITIES = {
     "core_badges_get_user_badges": ("moodle/badges:viewotherbadges", "View other users' badges"),
 }
 
+# Tag areas of a 4.5 site (id -> component, itemtype, callback, callback file); all in
+# the default collection.
+DEFAULT_TAG_COLLECTION = 1
+TAG_AREAS: dict[int, tuple[str, str, str | None, str | None]] = {
+    1: ("core", "user", "user_get_tagged_users", "/user/lib.php"),
+    2: ("core", "course", "course_get_tagged_courses", "/course/lib.php"),
+    3: ("core_question", "question", None, None),
+    4: ("core", "post", "blog_get_tagged_posts", "/blog/lib.php"),
+    5: ("core", "blog_external", None, None),
+    6: ("core", "course_modules", "course_get_tagged_course_modules", "/course/lib.php"),
+}
+
+# core_enrol_get_users_courses gives another user's completion only with it (no error).
+COMPLETION_CAPABILITY = "report/completion:view"
+
+# Functions that check their capability only when asked about another user.
+OTHER_USERS_ONLY = frozenset(
+    {
+        "mod_quiz_get_user_attempts",
+        "mod_quiz_get_user_quiz_attempts",
+        "mod_quiz_get_user_best_grade",
+        "core_badges_get_user_badges",
+    }
+)
+
 
 class Functions:
     def __init__(self, site: GeneratedSite, faults: Faults) -> None:
@@ -124,6 +149,8 @@ class Functions:
             "mod_quiz_get_user_attempts": self.quiz_attempts,
             "mod_quiz_get_user_best_grade": self.quiz_best_grade,
             "core_badges_get_user_badges": self.user_badges,
+            "core_tag_get_tag_areas": self.tag_areas,
+            "core_tag_get_tagindex_per_area": self.tagindex_per_area,
         }
         if int(site.spec.release.split(".")[0]) >= QUIZ_RENAMED_IN:
             # Moodle 5.0 added the new name; the old one stays, deprecated.
@@ -132,10 +159,21 @@ class Functions:
     def available(self) -> list[str]:
         return sorted(f for f in self.table if f not in self.faults.missing_functions)
 
-    def check_capability(self, function: str) -> None:
+    @property
+    def token_user(self) -> int:
+        """The token's account (``userid`` of the site info)."""
+        return 2 if self.faults.site_admin else 35
+
+    def check_capability(self, function: str, params: dict[str, Any] | None = None) -> None:
         needed = CAPABILITIES.get(function)
-        if needed and needed[0] in self.faults.missing_capabilities:
-            raise no_permission(*needed)
+        if not needed or needed[0] not in self.faults.missing_capabilities:
+            return
+        if function in OTHER_USERS_ONLY and _int(params or {}, "userid", 0) in (
+            0,
+            self.token_user,
+        ):
+            return  # Moodle checks the capability only for someone else's data
+        raise no_permission(*needed)
 
     def _course(self, course_id: int) -> None:
         if not self.site.has_course(course_id):
@@ -165,7 +203,7 @@ class Functions:
             "lastname": "Connector",
             "fullname": "Qualiopi Connector",
             "lang": "fr",
-            "userid": 2 if self.faults.site_admin else 35,
+            "userid": self.token_user,
             "siteurl": SITE_URL,
             "userpictureurl": f"{SITE_URL}/theme/image.php/boost/core/1/u/f1",
             "functions": [
@@ -313,8 +351,14 @@ class Functions:
         for course_id in self.site.learner_courses(user_id):
             if course_id in self.faults.inaccessible_courses:
                 continue
+            if self.site.suspended(course_id, user_id):
+                continue  # Moodle lists only active enrolments (enrol_get_users_courses)
             course = self.site.course(course_id)
-            completed, progress = self.site.completed(course_id, user_id)
+            completed: bool | None = None  # as Moodle answers without completion tracking
+            progress: float | None = None  # or without completion_can_view_data()
+            can_view = COMPLETION_CAPABILITY not in self.faults.missing_capabilities
+            if course["enablecompletion"] and (can_view or user_id == self.token_user):
+                completed, progress = self.site.completed(course_id, user_id)
             answer.append(
                 {
                     "id": course_id,
@@ -329,7 +373,7 @@ class Functions:
                     "format": "topics",
                     "showgrades": True,
                     "lang": "",
-                    "enablecompletion": True,
+                    "enablecompletion": bool(course["enablecompletion"]),
                     "completionhascriteria": True,
                     "completionusertracked": True,
                     "category": 2,
@@ -410,6 +454,10 @@ class Functions:
         usergrades = []
         for uid in self.site.learners(course_id):
             if only not in (None, "0") and int(str(only)) != uid:
+                continue
+            if only in (None, "0") and self.site.suspended(course_id, uid):
+                # "Show only active enrolments" (the default): recorded on 4.5, a
+                # suspended learner is absent from the whole-course report.
                 continue
             user = self.site.profile(uid)
             items = []
@@ -591,6 +639,111 @@ class Functions:
             )
         return {"badges": badges, "warnings": []}
 
+    # -- tags -------------------------------------------------------------------
+
+    def _tags_enabled(self) -> None:
+        if self.faults.tags_disabled:
+            raise MoodleError("moodle_exception", "tagsaredisabled", "Tags are disabled!")
+
+    def tag_areas(self, params: dict[str, Any]) -> Any:
+        self._tags_enabled()
+        return {
+            "areas": [
+                {
+                    "id": area_id,
+                    "component": component,
+                    "itemtype": itemtype,
+                    "enabled": True,
+                    "tagcollid": DEFAULT_TAG_COLLECTION,
+                    "callback": callback,
+                    "callbackfile": callbackfile,
+                    "showstandard": 0,
+                    "multiplecontexts": False,
+                    "locked": False,
+                }
+                for area_id, (component, itemtype, callback, callbackfile) in TAG_AREAS.items()
+            ],
+            "warnings": [],
+        }
+
+    def tagindex_per_area(self, params: dict[str, Any]) -> Any:
+        """The rendered tag index, like core_tag_get_tagindex_per_area (only the
+        course modules area has tagged items here)."""
+        self._tags_enabled()
+        index = params.get("tagindex")
+        if not isinstance(index, dict):
+            raise invalid_parameter("tagindex => Only arrays accepted.")
+        names = self.site.tag_names()
+        name = str(index.get("tag") or "").strip().lower()
+        tag_id = _int(index, "id", 0)
+        collection = _int(index, "tc", 0)
+        area = _int(index, "ta", 0)
+        page = _int(index, "page", 0)
+        exclusive = str(index.get("excl") or "0") in ("1", "true")
+        known = name in names if name else 0 < tag_id <= len(names)
+        if not known:
+            raise MoodleError("moodle_exception", "notagsfound", "No tags found")
+        if collection not in (0, DEFAULT_TAG_COLLECTION):
+            raise MoodleError("moodle_exception", "notagsfound", "No tags found")
+        name = name or names[tag_id - 1]
+        areas = [area] if area else list(TAG_AREAS)
+        if area not in (0, *TAG_AREAS):
+            raise MoodleError("moodle_exception", "invalidrecord", "Undefined tag area")
+        if len(areas) == 1:
+            exclusive = True  # forced by Moodle for one area
+        result = []
+        for area_id in areas:
+            if TAG_AREAS[area_id][1] != "course_modules":
+                continue
+            perpage = 20 if exclusive else 5  # course_get_tagged_course_modules
+            tagged = self.site.tagged(name)
+            shown = tagged[page * perpage : (page + 1) * perpage]
+            if not shown:
+                continue
+            base = f"{SITE_URL}/tag/index.php?tc={DEFAULT_TAG_COLLECTION}&tag={name}&ta={area_id}"
+            entry: dict[str, Any] = {
+                "tagid": names.index(name) + 1,
+                "ta": area_id,
+                "component": "core",
+                "itemtype": "course_modules",
+                "title": "Activités",
+                "content": self._tag_feed(shown),
+                "hascontent": 1,
+                "anchor": "core_course_modules",
+            }
+            if len(tagged) > (page + 1) * perpage:
+                entry["nextpageurl"] = f"{base}&excl=1&page={page + 1}"
+            if page:
+                entry["prevpageurl"] = f"{base}&excl=1&page={page - 1}"
+            if not exclusive:
+                entry["exclusiveurl"] = f"{base}&excl=1"
+                entry["exclusivetext"] = "Afficher uniquement les activités"
+            result.append(entry)
+        return result
+
+    def _tag_feed(self, modules: list[Module]) -> str:
+        """The core_tag/tagfeed template as Moodle renders it for course modules."""
+        items = []
+        for m in modules:
+            course_id = m.cmid // 100
+            course = self.site.course(course_id)
+            url = f"{SITE_URL}/mod/{m.modname}/view.php?id={m.cmid}"
+            course_url = f"{SITE_URL}/course/view.php?id={course_id}#section-{m.section}"
+            items.append(
+                '<li class="media">\n'
+                '<div class="itemimage">\n'
+                f'<img src="{SITE_URL}/theme/image.php/boost/{m.modname}/1/monologo" />\n'
+                "</div>\n"
+                '<div class="media-body">\n'
+                f'<div class="media-heading">\n<a href="{html.escape(url)}">'
+                f"{html.escape(m.name)}</a>\n</div>\n"
+                f'<div class="muted">\n<a href="{html.escape(course_url)}">'
+                f"{html.escape(course['fullname'])}</a>\n</div>\n"
+                "</div>\n"
+                "</li>"
+            )
+        return '<ul class="tag_feed media-list">\n' + "\n".join(items) + "\n</ul>"
+
     # -- attendance -----------------------------------------------------------
 
     def attendance_sessions(self, params: dict[str, Any]) -> Any:
@@ -615,6 +768,7 @@ class Functions:
         for k, (start, duration) in enumerate(self.site.session_times(course_id)):
             session_id = module.instance * 100 + k
             taken = start + duration <= self.site.spec.now
+            # mod_attendance keeps the statuses of people unenrolled after the session.
             log = [
                 {
                     "studentid": uid,
@@ -622,8 +776,8 @@ class Functions:
                     "remarks": None,
                     "id": str(session_id * 10000 + position),
                 }
-                for position, uid in enumerate(learners)
-                if taken
+                for position, uid in enumerate(self.site.all_learners(course_id))
+                if taken and (self.site.unenrolled_at(course_id, uid) or start) >= start
             ]
             sessions.append(
                 {
@@ -712,10 +866,11 @@ class Functions:
         return {"feedbacks": found, "warnings": warnings}
 
     def _respondents(self, module: Module) -> tuple[list[int], list[int]]:
+        """Who answered (answers outlive an unenrolment), who was asked and did not."""
         course_id = module.cmid // 100
-        learners = self.site.learners(course_id)
-        yes = [u for u in learners if self.site.responded(module.instance, u)]
-        return yes, [u for u in learners if u not in yes]
+        everyone = self.site.all_learners(course_id)
+        yes = [u for u in everyone if self.site.responded(module.instance, u)]
+        return yes, [u for u in self.site.learners(course_id) if u not in yes]
 
     def feedback_responses(self, params: dict[str, Any]) -> Any:
         module = self._module(_int(params, "feedbackid"), "feedback")

@@ -130,7 +130,7 @@ def build_app(stand_in: MoodleStandIn) -> web.Application:
             arguments = decode(
                 (k, v) for k, v in pairs if k not in ("wstoken", "wsfunction", "moodlewsrestformat")
             )
-            functions.check_capability(name)
+            functions.check_capability(name, arguments)
             return _json(handler(arguments))
         except BadKey as exc:
             return _error(

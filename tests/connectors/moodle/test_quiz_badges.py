@@ -46,7 +46,7 @@ async def test_positioning_quiz_is_dated_by_its_attempt_without_report_dates(
         start = datetime.fromtimestamp(site.course_dates(course)[0], UTC)
         module = site.module(cmid)
         assert module is not None
-        for user in site.learners(course):
+        for user in site.active_learners(course):
             finished = site.quiz_finished_at(course, module, user)
             record = stored.get(f"grade:{course}:{cmid}:{user}")
             if finished is None:
@@ -65,7 +65,7 @@ async def test_positioning_quiz_is_dated_by_its_attempt_without_report_dates(
     assert all("assessed_at" not in r for r in others)
     # 4.5: the old attempts function, once per learner of a positioning quiz.
     assert moodle.requests[F_QUIZ_ATTEMPTS_OLD] == sum(
-        len(site.learners(c)) for c, _ in positioning_quizzes(site)
+        len(site.active_learners(c)) for c, _ in positioning_quizzes(site)
     )
     assert moodle.requests[F_QUIZ_ATTEMPTS_NEW] == 0
     assert moodle.requests[F_QUIZ_BEST_GRADE] == 0  # the report had every grade
@@ -82,7 +82,7 @@ async def test_report_dates_are_used_without_extra_calls(
     for course, cmid in positioning_quizzes(site):
         module = site.module(cmid)
         assert module is not None
-        for user in site.learners(course):
+        for user in site.active_learners(course):
             finished = site.quiz_finished_at(course, module, user)
             if finished is None:
                 ungraded += 1
@@ -109,7 +109,7 @@ async def test_best_grade_fills_a_grade_missing_from_the_report(
     outcome = await run(store, make_connector(disabled_streams=ONLY_ASSESSMENTS))
     assert outcome.status is RunStatus.SUCCEEDED, outcome.errors
     stored = {r["source_id"]: r for r in await rows(store) if r["kind"] == "assessment"}
-    graded = [u for u in site.learners(course) if site.grade(course, module, u) is not None]
+    graded = [u for u in site.active_learners(course) if site.grade(course, module, u) is not None]
     assert graded
     for user in graded:
         record = stored[f"grade:{course}:{cmid}:{user}"]

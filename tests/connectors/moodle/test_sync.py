@@ -56,7 +56,7 @@ async def test_full_sync_of_a_generated_site(
         for c in site.course_ids
         for m in site.modules(c)
         if m.grademax
-        for u in site.learners(c)
+        for u in site.active_learners(c)
         if site.grade(c, m, u) is not None
     )
     assert kinds["assessment"] - kinds_of(stored, "assessment", "scorm-score") == graded
@@ -135,7 +135,7 @@ async def test_resync_is_idempotent_and_cheap(
             dict(stand_in.requests),
         )
         # A change in a running course is seen by the cheap re-sync.
-        learner = stand_in.site.learners(2)[0]
+        learner = stand_in.site.active_learners(2)[0]
         cmid = next(m.cmid for m in stand_in.site.modules(2) if m.modname == "assign")
         stand_in.site.set_grade(2, cmid, learner, 99.0)
         third = await run(store, make())  # type: ignore[arg-type]

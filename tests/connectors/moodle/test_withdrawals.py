@@ -29,9 +29,9 @@ async def test_unenrolled_learner_and_deleted_activity_are_withdrawn(
     before = await live_keys(store)
 
     course = site.course_ids[0]
-    learner = site.learners(course)[0]
+    learner = site.active_learners(course)[0]
     quiz = next(m for m in site.modules(course) if m.modname == "assign")
-    graded = {u for u in site.learners(course) if site.grade(course, quiz, u) is not None}
+    graded = {u for u in site.active_learners(course) if site.grade(course, quiz, u) is not None}
     assert ("enrolment", f"enrol:{course}:{learner}") in before
     assert ("learning_resource", f"cm:{quiz.cmid}") in before
     assert {("assessment", f"grade:{course}:{quiz.cmid}:{u}") for u in graded} <= before
@@ -48,16 +48,13 @@ async def test_unenrolled_learner_and_deleted_activity_are_withdrawn(
         ("learning_resource", f"cm:{quiz.cmid}"),
         *(("assessment", f"grade:{course}:{quiz.cmid}:{u}") for u in graded),
     }
-    # The learner's other grades and attendance left Moodle's answers too.
+    # The learner's other grades, course completion and attendance go too (mod_attendance
+    # still returns their statuses: a person no longer enrolled is left out).
     assert expected <= gone
-    # (survey responses are keyed by attempt id: the stand-in drops the learner's too)
-    others = [
-        k
-        for k in gone
-        if str(learner) not in k[1]
-        and str(quiz.cmid) not in k[1]
-        and k[0] != "satisfaction_response"
-    ]
+    assert ("completion", f"completion:{course}:{learner}") in gone
+    assert any(k[0] == "attendance" and f":{learner}:" in k[1] for k in gone)
+    # Their survey answers stay (Moodle keeps them; they count for the action, not the person).
+    others = [k for k in gone if str(learner) not in k[1] and str(quiz.cmid) not in k[1]]
     assert not others
     assert second.totals.withdrawn == len(gone)
     assert second.totals.inserted == 0
