@@ -97,7 +97,7 @@ def _action_rows(index: int, per_action: int) -> Iterator[dict[str, Any]]:
     start = date(2026, 1, 5) + timedelta(days=(index * 5) % 300)
     end = start + timedelta(days=SLOT_DAYS - 1)
     trainer = f"p_trainer{index % TRAINERS:03d}"
-    budget = per_action - 6
+    budget = per_action - 7
     # enrolment, positioning, final, completion, response, then one attendance per slot
     fixed = 5 + 2 * SLOT_DAYS
     learners = max(2, min(LEARNERS, budget // (fixed * 5)))
@@ -162,6 +162,21 @@ def _action_rows(index: int, per_action: int) -> Iterator[dict[str, Any]]:
             },
             _at(end),
         )
+    # The teaching team's hot survey (indicator 30 asks every stakeholder concerned).
+    yield _row(
+        "satisfaction_survey",
+        f"survey/{ref}/team",
+        {
+            "kind": "satisfaction_survey",
+            "action_ref": ref,
+            "survey_ref": f"{ref}-team",
+            "timing": "hot",
+            "stakeholder": "trainer",
+            "invited_count": 1,
+            "response_count": 1,
+        },
+        _at(end),
+    )
     for number in range(learners):
         key = f"p_{index:04d}_{number:02d}"
         yield _row(
