@@ -34,11 +34,17 @@ _TOKEN = re.compile(
 )
 # scheme://user:password@host -> scheme://user:***@host (store and Redis URLs).
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+@")
+# A bearer credential wherever it appears (a header dump, a dict repr), and Preuve's
+# own API tokens (pvt_...) even without a label.
+_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9._~+/=-]{8,}")
+_API_TOKEN = re.compile(r"\bpvt_[A-Za-z0-9_-]+")
 
 
 def redact(text: str) -> str:
     text = _URL_PASSWORD.sub(r"\1***@", text)
     text = _TOKEN.sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    text = _BEARER.sub(r"\1***", text)
+    text = _API_TOKEN.sub("pvt_***", text)
     return _EMAIL.sub("***@***", text)
 
 

@@ -18,6 +18,7 @@ from preuve import __version__
 from preuve.cli.common import CliState, pass_state, run_async
 from preuve.config.settings import TenantConfig
 from preuve.constants import EXIT_CONFIG, EXIT_GAPS, EXIT_USAGE
+from preuve.events import Event
 from preuve.evidence.model import (
     DocumentRef,
     EvidenceRecord,
@@ -28,11 +29,16 @@ from preuve.evidence.model import (
 from preuve.i18n import Text, current_language
 from preuve.mapping import messages as m
 from preuve.mapping.evaluate import evaluate
-from preuve.mapping.referential import ReferentialError, shipped_referentials
+from preuve.mapping.referential import ReferentialError, available_referentials
 from preuve.mapping.result import CoverageResult, IndicatorCoverage, Status, summarise
 from preuve.mapping.rules import RulesError
-from preuve.mapping.snapshot import store_snapshot
 from preuve.store import open_store
+from preuve.sync.hooks import (
+    SnapshotRefused,
+    coverage_day,
+    snapshot_coverage,
+    snapshot_problem,
+)
 
 MANUAL_SOURCE = "manual"
 
@@ -54,6 +60,15 @@ MSG_PROBLEMS = Text(
     fr="{n} {n:enregistrement stocké illisible|enregistrements stockés illisibles}, "
     "non {n:compté|comptés} : {first}",
     en="{n} stored {n:record|records} could not be read and {n:was|were} not counted: {first}",
+)
+MSG_SNAPSHOT_STORED = Text(
+    fr="Instantané n° {id} enregistré ; webhooks : {n} {n:événement|événements} "
+    "depuis le précédent",
+    en="Snapshot {id} stored; webhooks: {n} {n:event|events} since the previous one",
+)
+MSG_SNAPSHOT_HINT = Text(
+    fr="sans --snapshot, la couverture de ce jour est affichée sans être enregistrée",
+    en="without --snapshot, the coverage of that day is shown and not stored",
 )
 MSG_PROOF_ADDED = Text(
     fr="Preuve manuelle enregistrée pour l'indicateur {indicator} (id {source_id})",
@@ -100,7 +115,7 @@ def _reason(item: IndicatorCoverage) -> str:
 
 def render_coverage(console: Console, result: CoverageResult) -> None:
     """The coverage table by criterion, then one line per action."""
-    referential = shipped_referentials()[result.referential_version]
+    referential = available_referentials()[result.referential_version]
     english = current_language() == "en"
     console.print(
         "[bold]"
@@ -202,8 +217,10 @@ def has_gaps(result: CoverageResult) -> bool:
 )
 @click.option(
     "--snapshot/--no-snapshot",
-    default=False,
-    help="Store the result as a snapshot (the sync does it after each run).",
+    default=None,
+    help="Store the result as a snapshot and send its events to the webhooks "
+    "(default: when evaluating as of today with the configured audit date; "
+    "--no-snapshot: dry run).",
 )
 @click.option("--fail-on-gaps", is_flag=True, help=f"Exit with code {EXIT_GAPS} on any gap.")
 @pass_state
@@ -212,35 +229,46 @@ def coverage_command(
     tenant_id: str | None,
     as_of: datetime | None,
     audit_date: datetime | None,
-    snapshot: bool,
+    snapshot: bool | None,
     fail_on_gaps: bool,
 ) -> None:
-    """Show per-indicator coverage of a tenant."""
+    """Show per-indicator coverage of a tenant (and, as of today, store a snapshot)."""
     tenant = state.tenant(tenant_id)
+    settings = state.settings
+    day = as_of.date() if as_of else coverage_day(settings)
+    audit_day = audit_date.date() if audit_date else None
+    # A snapshot is what the sync would store: as of today, with the configured
+    # audit date. Another day is only ever a dry run (see docs/coverage.md).
+    problem = snapshot_problem(settings, tenant, as_of=day, audit_date=audit_day)
+    if snapshot and problem is not None:
+        state.fail(f"{problem} ({MSG_SNAPSHOT_HINT()})", EXIT_USAGE)
+    take_snapshot = problem is None if snapshot is None else snapshot
 
-    async def _run() -> CoverageResult:
-        store = await open_store(state.settings.store.url)
+    async def _run() -> tuple[CoverageResult, list[Event] | None]:
+        store = await open_store(settings.store.url)
         try:
-            result = await evaluate(
-                store,
-                tenant,
-                as_of=as_of.date() if as_of else None,
-                audit_date=audit_date.date() if audit_date else None,
-            )
-            if snapshot:
-                await store_snapshot(store, result)
-            return result
+            if take_snapshot:
+                return await snapshot_coverage(
+                    store, settings, tenant, as_of=day, audit_date=audit_day
+                )
+            return await evaluate(store, tenant, as_of=day, audit_date=audit_day), None
         finally:
             await store.close()
 
     try:
-        result = run_async(_run())
+        result, events = run_async(_run())
     except (RulesError, ReferentialError) as exc:
         state.fail(str(exc), EXIT_CONFIG)
+    except SnapshotRefused as exc:  # midnight passed since the check above
+        state.fail(str(exc), EXIT_USAGE)
     if state.json_output:
+        # The documented coverage shape either way: ``snapshot_id`` says whether a
+        # snapshot was stored (its events are in the webhook delivery log).
         state.emit_json(result.as_json())
     else:
         render_coverage(state.console, result)
+        if events is not None:
+            state.console.print(MSG_SNAPSHOT_STORED(id=result.snapshot_id, n=len(events)))
     if fail_on_gaps and has_gaps(result):
         sys.exit(EXIT_GAPS)
 
@@ -291,7 +319,7 @@ def manual_proof_record(
 
 
 def _known_indicators() -> set[int]:
-    return {n for r in shipped_referentials().values() for n in r.numbers}
+    return {n for r in available_referentials().values() for n in r.numbers}
 
 
 @proof_group.command("add")

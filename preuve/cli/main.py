@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "preuve.cli.webhook_commands",
     "preuve.cli.scorm_commands",
     "preuve.cli.trainer_commands",
+    "preuve.cli.token_commands",
 )
 
 

@@ -14,8 +14,10 @@ from preuve.config.settings import Settings
 from preuve.constants import EXIT_CONFIG, EXIT_FAILURE
 from preuve.i18n import Text
 from preuve.logs import setup_logging
+from preuve.store import open_store
 from preuve.sync.worker import check_worker, run_worker
 from preuve.web.app import create_app
+from preuve.web.auth import check_start, is_loopback
 from preuve.web.routes_sync import BACKGROUND_KEY
 
 MSG_NO_REDIS = Text(
@@ -27,6 +29,17 @@ MSG_WORKER_DEAD = Text(
     fr="aucun signe de vie du worker depuis plus d'une minute",
     en="no sign of life from the worker for more than a minute",
 )
+
+
+async def _start_refusal(settings: Settings, host: str) -> str | None:
+    """Why the web app must not listen on ``host`` (no API token beyond the loopback)."""
+    if settings.web.auth == "off" or is_loopback(host):
+        return None  # nothing to ask the store
+    store = await open_store(settings.store.url)
+    try:
+        return await check_start(store, settings.web, host)
+    finally:
+        await store.close()
 
 
 def _logging_from(settings: Settings) -> None:
@@ -48,14 +61,13 @@ def serve_command(state: CliState, host: str | None, port: int | None, no_schedu
     """Run the web app (and, without Redis, the nightly sync and webhooks in process)."""
     settings = state.settings
     _logging_from(settings)
-    app = create_app(settings)
+    listen = host or settings.web.host
+    refusal = run_async(_start_refusal(settings, listen))
+    if refusal:
+        state.fail(refusal, EXIT_CONFIG)
+    app = create_app(settings, host=listen)
     app[BACKGROUND_KEY] = not settings.redis.url and not no_scheduler
-    web.run_app(
-        app,
-        host=host or settings.web.host,
-        port=port or settings.web.port,
-        print=None,
-    )
+    web.run_app(app, host=listen, port=port or settings.web.port, print=None)
 
 
 @click.command("worker")

@@ -103,6 +103,19 @@ class TenantConfig(_Section):
     categories: list[ActionCategory] = Field(default_factory=lambda: [ActionCategory.TRAINING])
     new_entrant: bool = False
     subcontracting: bool = False
+    # What the organisation delivers, for applicability when no training action says
+    # otherwise (docs/referential.md). None: unknown, the indicator is not hidden.
+    certifying: bool | None = Field(
+        default=None, description="delivers actions leading to a certification (RNCP, RS)"
+    )
+    work_study: bool | None = Field(
+        default=None, description="delivers work-study (alternance) training actions"
+    )
+    work_based_periods: bool | None = Field(
+        default=None,
+        description="delivers actions with periods in a company (work-study, internships, "
+        "AFEST); implied by work_study = true",
+    )
     pseudonym_secret_env: str | None = Field(
         default=None,
         description="environment variable holding the secret for pseudonymous person keys",
@@ -128,6 +141,15 @@ class TenantConfig(_Section):
         if problems:
             raise ValueError("; ".join(problems))
         return value
+
+    @model_validator(mode="after")
+    def _consistent_profile(self) -> TenantConfig:
+        if self.work_study and self.work_based_periods is False:
+            raise ValueError(
+                "work_based_periods = false contradicts work_study = true "
+                "(work-study training includes periods in a company)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _unique_sources(self) -> TenantConfig:
@@ -199,6 +221,14 @@ class WebConfig(_Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     public_url: str | None = Field(default=None, description="base of links in notifications")
+    auth: Literal["auto", "required", "off"] = Field(
+        default="auto",
+        description="API tokens on /api/...: auto (required once a token exists or when "
+        "listening beyond the loopback), required, or off (explicit, warned at start)",
+    )
+    metrics_auth: bool = Field(
+        default=False, description="/metrics also needs an operator token when auth is enforced"
+    )
 
 
 class WebhooksConfig(_Section):
@@ -227,6 +257,31 @@ class WebhooksConfig(_Section):
         return value
 
 
+class MappingConfig(_Section):
+    """Coverage mapping: where referential versions are read from (docs/referential.md)."""
+
+    referential_dir: Path | None = Field(
+        default=None,
+        description="folder of referential files (*.json) loaded in addition to the shipped ones",
+    )
+
+    @field_validator("referential_dir")
+    @classmethod
+    def _readable_referentials(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        if not value.is_dir():
+            raise ValueError(f"{value} is not a folder")
+        # Imported here: the mapping imports this module.
+        from preuve.mapping.referential import ReferentialError, load_referentials
+
+        try:
+            load_referentials(extra=value)
+        except ReferentialError as exc:
+            raise ValueError(str(exc)) from None
+        return value
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PREUVE_", env_nested_delimiter="__", extra="forbid"
@@ -241,6 +296,7 @@ class Settings(BaseSettings):
     sync: SyncConfig = Field(default_factory=SyncConfig)
     web: WebConfig = Field(default_factory=WebConfig)
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
+    mapping: MappingConfig = Field(default_factory=MappingConfig)
     tenants: list[TenantConfig] = Field(default_factory=list)
 
     @classmethod
@@ -329,6 +385,14 @@ def load_settings(path: str | Path | None = None) -> Settings:
         except UnicodeDecodeError as exc:
             raise ConfigError(file, ["le fichier n'est pas en UTF-8 / not UTF-8"]) from exc
     try:
-        return Settings(**data)
+        settings = Settings(**data)
     except ValidationError as exc:
         raise ConfigError(file, describe_validation_error(exc)) from exc
+    # Imported here: the mapping imports this module.
+    from preuve.mapping.referential import ReferentialError, use_referential_dir
+
+    try:
+        use_referential_dir(settings.mapping.referential_dir)
+    except ReferentialError as exc:  # the folder changed since it was validated
+        raise ConfigError(file, [f"mapping.referential_dir: {exc}"]) from exc
+    return settings

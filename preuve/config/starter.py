@@ -27,6 +27,9 @@ spread_minutes = 120          # tenants are spread over this window
 host = "127.0.0.1"
 port = 8080
 # public_url = "https://preuve.example.org"   # used in links sent by webhooks
+# API tokens (`preuve token create`): "auto" requires one as soon as a token exists or
+# when host is not a loopback address; "required" always; "off" never (not advised).
+# auth = "auto"
 
 [[tenants]]
 id = "mon-of"                          # short key: letters, digits, - _ .
@@ -36,6 +39,10 @@ name = "Mon organisme de formation"
 categories = ["training"]              # training, skills_assessment, vae, apprenticeship
 new_entrant = false                    # first year of activity (no BPF yet)
 subcontracting = false
+# Profile flags, used when no synced action says otherwise (left out: unknown).
+# certifying = true                    # RNCP / RS certifications: indicators 3, 7, 16
+# work_study = true                    # work-study (alternance): indicator 13
+# work_based_periods = true            # internships, AFEST, periods in a company: 28
 # pseudonym_secret_env = "PREUVE_PSEUDONYM_SECRET"   # secret for pseudonymous learner keys
 
   [[tenants.sources]]

@@ -3,6 +3,12 @@
 Three training actions, a dozen learners each, two trainers, with the kind of
 gaps a real organisation has (a learner without entry positioning, a survey
 with few answers...). Written for Preuve; deterministic.
+
+The manual proofs the organisation keeps for the manual parts of indicators the
+evidence otherwise proves (the funders' views for 30, and the parts the 2026
+referential reportedly adds to 1, 2, 12 and 19) are in :data:`MANUAL_PROOFS`;
+the indicators only a document can prove (23-26, 31, 32...) have none, so the
+demo shows what is left to attach.
 """
 
 from __future__ import annotations
@@ -58,6 +64,15 @@ TRAINERS: list[dict[str, Any]] = [
 ]
 
 LEARNERS_PER_ACTION = 12
+
+# (indicator, title): organisation-wide proofs, dated before the actions.
+MANUAL_PROOFS: list[tuple[int, str]] = [
+    (1, "Catalogue : reconnaissance des formations et modalités de financement"),
+    (2, "Page « nos résultats » : modalités de calcul des indicateurs"),
+    (12, "Procédure de prévention des violences, du harcèlement et des discriminations"),
+    (19, "Référents pédagogiques par formation"),
+    (30, "Sollicitation annuelle des financeurs (OPCO, CPF)"),
+]
 
 
 def _at(day: date, hour: int) -> str:
@@ -115,6 +130,21 @@ def demo_lines() -> Iterator[dict[str, Any]]:
                     _at(start, 8),
                 )
         yield from _learners(index, ref, start, action["days"])
+        trainers = sum(1 for trainer in TRAINERS if index in trainer["actions"])
+        yield _line(
+            f"survey/{ref}/hot-trainer",
+            {
+                "kind": "satisfaction_survey",
+                "action_ref": ref,
+                "survey_ref": f"{ref}-hot-trainer",
+                "title": "Bilan formateur",
+                "timing": "hot",
+                "stakeholder": "trainer",
+                "invited_count": trainers,
+                "response_count": trainers,
+            },
+            _at(end, 18),
+        )
         yield _line(
             f"survey/{ref}/hot",
             {
@@ -146,6 +176,18 @@ def demo_lines() -> Iterator[dict[str, Any]]:
                 "person_ref": key,
                 "document": {"uri": f"cv/{key}.pdf"},
                 "updated": "2025-06",
+            },
+        )
+    for indicator, title in MANUAL_PROOFS:
+        yield _line(
+            f"proof/{indicator}",
+            {
+                "kind": "manual_proof",
+                "indicator": indicator,
+                "title": title,
+                "document": {"uri": f"https://atelier-horizon.example.org/qualite/{indicator}"},
+                "dated": "2026-09-01",
+                "valid_until": "2027-08-31",
             },
         )
     claire = PSEUDONYMS.from_email(TRAINERS[0]["email"])

@@ -256,6 +256,9 @@ class TrainingAction(_Payload):
     duration_hours: float | None = Field(default=None, ge=0)
     modality: Modality | None = None
     work_study: bool = False
+    # Periods of training in a company (internships, AFEST, work placements), which
+    # work-study always has. None: not stated (older payloads); work_study decides.
+    work_based_periods: bool | None = None
     subcontracted: bool = False
     start_date: date | None = None
     end_date: date | None = None
@@ -265,10 +268,20 @@ class TrainingAction(_Payload):
     def certifying(self) -> bool:
         return self.certification_code is not None
 
+    @property
+    def in_company_periods(self) -> bool:
+        """True when the action includes periods in a company (work-study always does)."""
+        return self.work_study or bool(self.work_based_periods)
+
     @model_validator(mode="after")
     def _dates_in_order(self) -> TrainingAction:
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValueError("end_date is before start_date")
+        if self.work_study and self.work_based_periods is False:
+            raise ValueError(
+                "work_based_periods is false but work_study is true "
+                "(work-study includes periods in a company)"
+            )
         return self
 
 

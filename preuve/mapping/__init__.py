@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from preuve.mapping.evaluate import evaluate
-from preuve.mapping.referential import ReferentialError, select_referential, shipped_referentials
+from preuve.mapping.referential import (
+    ReferentialError,
+    available_referentials,
+    select_referential,
+    shipped_referentials,
+)
 from preuve.mapping.result import CoverageResult, IndicatorCoverage, Status
 from preuve.mapping.rules import RulesError, validate_overrides
 from preuve.mapping.snapshot import evaluate_and_snapshot
@@ -14,6 +19,7 @@ __all__ = [
     "ReferentialError",
     "RulesError",
     "Status",
+    "available_referentials",
     "evaluate",
     "evaluate_and_snapshot",
     "select_referential",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from typing import Any
 
-from preuve.evidence.model import Modality
+from preuve.evidence.model import ActionCategory, Modality, TrainingAction
 from preuve.i18n import Text
 from preuve.mapping import messages as m
 from preuve.mapping.facts import (
@@ -24,6 +25,7 @@ from preuve.mapping.rules import (
     DropoutParams,
     EntryPositioningParams,
     FinalAssessmentParams,
+    ManualComponentParams,
     ManualParams,
     ResourcesParams,
     Rule,
@@ -338,6 +340,15 @@ def resources(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
 
 
 def distance_followed(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
+    """Distance modules actually followed (19, rnq-2026).
+
+    Per module when the platform tracks the completion of the action's distance
+    resources (completion records name them): each learner completes at least
+    ``min_module_share`` of the tracked modules by ``modules_due_days`` after their
+    end. Otherwise per learner: activity traces or completions, within
+    ``grace_days`` of the start (activity traces are not tied to modules: see
+    docs/coverage.md).
+    """
     params: DistanceParams = rule.params
     modality = facts.action.modality
     if modality not in (Modality.DISTANCE, Modality.BLENDED) and not facts.distance_resources:
@@ -345,6 +356,8 @@ def distance_followed(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
     learners = [x for x in facts.learners if x.status != DROPPED]
     if not learners:
         return _no_learners(rule, facts, as_of)
+    if facts.tracked_modules:
+        return _modules_followed(rule, facts, learners, as_of)
     faults, pending = _split(
         learners,
         lambda x: x.activities >= params.min_traces,
@@ -357,7 +370,7 @@ def distance_followed(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
         total=total,
         faults=faults,
         pending=pending,
-        ok=Reason.of(m.DISTANCE_OK, total=total),
+        ok=Reason.of(m.DISTANCE_TRACES_OK, total=total),
         fault_reason=Reason.of(
             m.DISTANCE_NO_TRACE, n=len(faults), total=total, refs=name_refs(faults)
         ),
@@ -366,15 +379,97 @@ def distance_followed(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
     )
 
 
+def _modules_followed(
+    rule: Rule, facts: ActionFacts, learners: list[LearnerFacts], as_of: date
+) -> Finding:
+    params: DistanceParams = rule.params
+    modules = facts.tracked_modules
+    # A small tolerance so that 0.8 x 5 modules asks for 4, not 5.
+    required = max(1, math.ceil(params.min_module_share * len(modules) - 1e-9))
+    concerned = [x for x in learners if x.status != "suspended"]
+    faults: list[str] = []
+    pending: list[tuple[str, date | None]] = []
+    for learner in concerned:
+        if len((learner.modules_completed or set()) & modules) >= required:
+            continue
+        deadline = _after(learner.end, params.modules_due_days)
+        if not _finished(learner, as_of) or (deadline is not None and as_of <= deadline):
+            pending.append((learner.person_ref, deadline))  # still in training, or in grace
+        else:
+            faults.append(learner.person_ref)
+    total = len(concerned)
+    values = {"modules": len(modules), "required": required}
+    finding = _learner_finding(
+        rule,
+        total=total,
+        faults=faults,
+        pending=pending,
+        ok=Reason.of(m.DISTANCE_OK, total=total).join(
+            Reason.of(m.DISTANCE_MODULES_CHECKED, **values)
+        ),
+        fault_reason=Reason.of(
+            m.DISTANCE_MODULES_MISSING,
+            n=len(faults),
+            total=total,
+            refs=name_refs(faults),
+            **values,
+        ),
+        due_text=m.DISTANCE_MODULES_DUE,
+        ids=[x.module_id for x in concerned],
+    )
+    untracked = len(facts.distance_modules - modules)
+    if untracked:
+        finding.reason = finding.reason.join(Reason.of(m.DISTANCE_MODULES_UNTRACKED, n=untracked))
+    return finding
+
+
+def _stakeholder_concerned(
+    stakeholder: str, action: TrainingAction, params: SatisfactionParams
+) -> bool:
+    """Whether indicator 30 asks this stakeholder's views on this action.
+
+    Guide V9, indicator 30: learners always; for an action delivered as a
+    subcontractor, the learners and the client only (the client is not a
+    stakeholder type of the model); skills assessments, the learners and the
+    teaching team only; companies where they are concerned.
+    """
+    if stakeholder == "learner":
+        return True
+    if action.subcontracted:
+        return False
+    if stakeholder == "trainer":
+        return True
+    if action.category is ActionCategory.SKILLS_ASSESSMENT:
+        return False
+    if stakeholder == "employer":
+        return (
+            params.employer_on_every_action
+            or action.category is ActionCategory.APPRENTICESHIP
+            or action.in_company_periods
+        )
+    return True  # funder, when a tenant asks it per action
+
+
+def _default_invited(stakeholder: str, facts: ActionFacts) -> int:
+    """Who was asked when the survey does not say: the learners, or the trainers, enrolled."""
+    if stakeholder == "learner":
+        return len(facts.learners)
+    if stakeholder == "trainer":
+        return len(facts.trainers)
+    return 0
+
+
 def satisfaction(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
     params: SatisfactionParams = rule.params
-    end = facts.action.end_date or facts.action.start_date
-    timings = [("hot", params.hot_due_days)]
-    if params.cold_required:
-        timings.append(("cold", params.cold_due_days))
+    action = facts.action
+    end = action.end_date or action.start_date
     parts: list[Finding] = []
-    enrolled = len(facts.learners)
     for stakeholder in params.stakeholders:
+        if not _stakeholder_concerned(stakeholder, action, params):
+            continue
+        timings = [("hot", params.hot_due_days)]
+        if params.cold_required and stakeholder in params.cold_stakeholders:
+            timings.append(("cold", params.cold_due_days))
         for timing, due_days in timings:
             surveys = [
                 s for s in facts.surveys if s.timing == timing and s.stakeholder == stakeholder
@@ -383,13 +478,16 @@ def satisfaction(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
                 "timing": m.TIMING_FR[timing],
                 "stakeholder": m.STAKEHOLDER_FR[stakeholder],
             }
-            en_values = {"timing": m.TIMING_EN[timing], "stakeholder": stakeholder}
+            en_values = {
+                "timing": m.TIMING_EN[timing],
+                "stakeholder": m.STAKEHOLDER_EN[stakeholder],
+            }
             # Surveys follow the end: with no date at all, due at an unknown day.
             deadline = _after(end, due_days)
+            in_time = deadline is None or as_of <= deadline
             if not surveys:
-                due = deadline is None or as_of <= deadline
-                text = m.SURVEY_DUE if due else m.SURVEY_MISSING
-                status = Status.DUE if due else Status.MISSING
+                text = m.SURVEY_DUE if in_time else m.SURVEY_MISSING
+                status = Status.DUE if in_time else Status.MISSING
                 parts.append(
                     Finding(
                         rule.id,
@@ -403,33 +501,78 @@ def satisfaction(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
                     )
                 )
                 continue
-            invited = sum(s.invited or 0 for s in surveys) or (
-                enrolled if stakeholder == "learner" else 0
-            )
-            answered = sum(s.responses for s in surveys)
-            rate = answered / invited if invited else (1.0 if answered else 0.0)
-            numbers = {
-                "responses": answered,
-                "invited": invited or "?",
-                "rate": round(100 * rate),
-                "threshold": round(100 * params.min_response_rate),
-            }
-            ok = rate >= params.min_response_rate
-            text = m.SURVEY_OK if ok else m.SURVEY_LOW
             parts.append(
-                Finding(
-                    rule.id,
-                    Status.PROVEN if ok else Status.PARTIAL,
-                    Reason(
-                        fr=text.render("fr", **values, **numbers),
-                        en=text.render("en", **en_values, **numbers),
-                    ),
-                    at_fault=[] if ok else [s.survey_ref for s in surveys],
-                    evidence_ids=[s.evidence_id for s in surveys],
-                    evidence_count=len(surveys),
+                _survey_finding(
+                    rule,
+                    surveys,
+                    invited=sum(s.invited or 0 for s in surveys)
+                    or _default_invited(stakeholder, facts),
+                    deadline=deadline,
+                    in_time=in_time,
+                    values=values,
+                    en_values=en_values,
                 )
             )
     return _merge(rule, parts)
+
+
+def _survey_finding(
+    rule: Rule,
+    surveys: list[Any],
+    *,
+    invited: int,
+    deadline: date | None,
+    in_time: bool,
+    values: dict[str, Any],
+    en_values: dict[str, Any],
+) -> Finding:
+    """One stakeholder's surveys at one timing: enough answers, or not (yet).
+
+    Before the survey's deadline a low or unknown response rate is ``due`` (the
+    campaign can still be reminded or its invited count declared); after it,
+    ``partial``. Without an invited count the rate is unknown: proven only with
+    at least ``min_responses_without_invited`` answers when a tenant sets it.
+    """
+    params: SatisfactionParams = rule.params
+    answered = sum(s.responses for s in surveys)
+    due = {"due": deadline or m.UNKNOWN_DUE_FR}
+    due_en = {"due": deadline or m.UNKNOWN_DUE_EN}
+    ids = [s.evidence_id for s in surveys]
+    if invited:
+        rate = answered / invited
+        numbers: dict[str, Any] = {
+            "responses": answered,
+            "invited": invited,
+            "rate": round(100 * rate),
+            "threshold": round(100 * params.min_response_rate),
+        }
+        if rate >= params.min_response_rate:
+            status, text = Status.PROVEN, m.SURVEY_OK
+        elif in_time:
+            status, text = Status.DUE, m.SURVEY_LOW_DUE
+        else:
+            status, text = Status.PARTIAL, m.SURVEY_LOW
+    else:
+        enough = params.min_responses_without_invited
+        numbers = {"responses": answered, "min": enough}
+        if enough is not None and answered >= enough:
+            status, text = Status.PROVEN, m.SURVEY_OK_UNKNOWN_INVITED
+        elif in_time:
+            status, text = Status.DUE, m.SURVEY_RATE_UNKNOWN_DUE
+        else:
+            status, text = Status.PARTIAL, m.SURVEY_RATE_UNKNOWN
+    return Finding(
+        rule.id,
+        status,
+        Reason(
+            fr=text.render("fr", **values, **numbers, **due),
+            en=text.render("en", **en_values, **numbers, **due_en),
+        ),
+        at_fault=[s.survey_ref for s in surveys] if status is Status.PARTIAL else [],
+        evidence_ids=_ids(ids),
+        evidence_count=len(surveys),
+        due_by=deadline if status is Status.DUE else None,
+    )
 
 
 def _merge(rule: Rule, parts: list[Finding]) -> Finding:
@@ -603,8 +746,13 @@ def result_rates(rule: Rule, facts: TenantFacts, as_of: date) -> Finding:
     empty: list[str] = []
     upcoming: list[date] = []
     ids: list[int | None] = []
+    # Guide V9, indicator 2: an action delivered as a subcontractor is published by
+    # the client (donneur d'ordres), not in the subcontractor's result indicators.
+    subcontracted = sorted(ref for ref, a in facts.actions.items() if a.action.subcontracted)
     for ref, action_facts in sorted(facts.actions.items()):
         action = action_facts.action
+        if action.subcontracted:
+            continue
         if action.end_date is None or action.end_date > as_of:
             if action.end_date is not None:
                 upcoming.append(action.end_date)
@@ -634,6 +782,13 @@ def result_rates(rule: Rule, facts: TenantFacts, as_of: date) -> Finding:
         year["actions"] += 1
     if not facts.actions:
         return Finding(rule.id, Status.MISSING, Reason.of(m.NO_ACTIONS))
+    if len(subcontracted) == len(facts.actions):
+        return Finding(rule.id, Status.NOT_APPLICABLE, Reason.of(m.RATES_ONLY_SUBCONTRACTED))
+    left_out = (
+        Reason.of(m.RATES_SUBCONTRACTED, n=len(subcontracted), refs=name_refs(subcontracted))
+        if subcontracted
+        else Reason("", "")
+    )
     metrics = {
         "per_action": per_action,
         "per_year": {str(y): _rates(v) | {"actions": v["actions"]} for y, v in per_year.items()},
@@ -643,7 +798,7 @@ def result_rates(rule: Rule, facts: TenantFacts, as_of: date) -> Finding:
         return Finding(
             rule.id,
             Status.DUE,
-            Reason.of(m.RATES_DUE, due=due or "-"),
+            Reason.of(m.RATES_DUE, due=due or "-").join(left_out),
             due_by=due,
             metrics=metrics,
         )
@@ -652,7 +807,7 @@ def result_rates(rule: Rule, facts: TenantFacts, as_of: date) -> Finding:
         return Finding(
             rule.id,
             status,
-            Reason.of(m.RATES_NO_LEARNERS, refs=name_refs(empty)),
+            Reason.of(m.RATES_NO_LEARNERS, refs=name_refs(empty)).join(left_out),
             at_fault=empty,
             evidence_ids=_ids(ids),
             evidence_count=len(ids),
@@ -661,7 +816,7 @@ def result_rates(rule: Rule, facts: TenantFacts, as_of: date) -> Finding:
     return Finding(
         rule.id,
         Status.PROVEN,
-        Reason.of(m.RATES_OK, n=len(ended)),
+        Reason.of(m.RATES_OK, n=len(ended)).join(left_out),
         evidence_ids=_ids(ids),
         evidence_count=len(ids),
         metrics=metrics,
@@ -732,6 +887,80 @@ def manual_proof(
     return Finding(rule.id, Status.MANUAL, Reason.of(m.MANUAL_NEEDED))
 
 
+# Rendered once: a component's label is named in every finding of its rule.
+_COMPONENT_LABELS = {key: (t.render("fr"), t.render("en")) for key, t in m.COMPONENTS.items()}
+
+
+def _titled(proof: ManualProofFacts, keywords: tuple[str, ...]) -> bool:
+    if not keywords:
+        return True
+    title = _fold(proof.proof.title)
+    return any(_fold(word) in title for word in keywords)
+
+
+def _component(
+    rule: Rule, proofs: dict[int, list[ManualProofFacts]], action_ref: str | None, as_of: date
+) -> Finding:
+    """A part of an indicator only a document proves, named in every reason."""
+    params: ManualComponentParams = rule.params
+    indicator = rule.indicators[0]
+    usable = [p for p in proofs.get(indicator, []) if _titled(p, params.title_keywords)]
+    found = manual_proof(rule, indicator, usable, action_ref, as_of)
+    what_fr, what_en = _COMPONENT_LABELS[params.component]
+    if found.status is Status.MANUAL and not found.at_fault:  # no proof at all
+        if params.title_keywords:  # say which titles count
+            words_fr = " ou ".join(f"« {w} »" for w in params.title_keywords)
+            words_en = " or ".join(f"'{w}'" for w in params.title_keywords)
+            what_fr += f" ; {m.COMPONENT_TITLED.render('fr', words=words_fr)}"
+            what_en += f"; {m.COMPONENT_TITLED.render('en', words=words_en)}"
+        found.reason = Reason(
+            fr=m.COMPONENT_NEEDED.render("fr", what=what_fr),
+            en=m.COMPONENT_NEEDED.render("en", what=what_en),
+        )
+    else:  # proven, or expired
+        found.reason = Reason(
+            fr=m.COMPONENT_DONE.render("fr", what=what_fr, detail=found.reason.fr),
+            en=m.COMPONENT_DONE.render("en", what=what_en, detail=found.reason.en),
+        )
+    return found
+
+
+def manual_component_action(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
+    """An action-level manual component; an organisation-wide proof counts for every action."""
+    params: ManualComponentParams = rule.params
+    if params.component == "pedagogical_referent" and len(facts.trainers) < params.min_trainers:
+        return Finding(
+            rule.id,
+            Status.NOT_APPLICABLE,
+            Reason.of(m.REFERENT_NOT_REQUIRED, n=len(facts.trainers), min=params.min_trainers),
+        )
+    return _component(rule, facts.manual_proofs, facts.action.action_ref, as_of)
+
+
+def manual_component_organisation(rule: Rule, facts: TenantFacts, as_of: date) -> Finding:
+    params: ManualComponentParams = rule.params
+    if not params.required:
+        what_fr, what_en = _COMPONENT_LABELS[params.component]
+        return Finding(
+            rule.id,
+            Status.NOT_APPLICABLE,
+            Reason(
+                fr=m.COMPONENT_WAIVED.render("fr", what=what_fr),
+                en=m.COMPONENT_WAIVED.render("en", what=what_en),
+            ),
+        )
+    actions = [a.action for a in facts.actions.values()]
+    if (
+        params.component in ("funder_feedback", "funder_feedback_if_any")
+        and actions
+        and all(a.subcontracted or a.category is ActionCategory.SKILLS_ASSESSMENT for a in actions)
+    ):
+        # Guide V9, indicator 30: a skills assessment asks the beneficiaries and the
+        # teaching team only; a subcontracted action, the beneficiaries and the client.
+        return Finding(rule.id, Status.NOT_APPLICABLE, Reason.of(m.FUNDERS_NOT_CONCERNED))
+    return _component(rule, facts.manual_proofs, None, as_of)
+
+
 ActionCheck = Callable[[Rule, ActionFacts, date], Finding]
 OrganisationCheck = Callable[[Rule, TenantFacts, date], Finding]
 
@@ -744,9 +973,11 @@ ACTION_CHECKS: dict[str, ActionCheck] = {
     "resources": resources,
     "distance_followed": distance_followed,
     "satisfaction": satisfaction,
+    "manual_component": manual_component_action,
 }
 ORGANISATION_CHECKS: dict[str, OrganisationCheck] = {
     "trainer_competence": trainer_competence,
     "trainer_cpd": trainer_cpd,
     "result_rates": result_rates,
+    "manual_component": manual_component_organisation,
 }

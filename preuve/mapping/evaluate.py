@@ -9,9 +9,10 @@ actions' statuses with :func:`preuve.mapping.result.combine` (documented in
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 
 from preuve.config.settings import TenantConfig
+from preuve.i18n import Text
 from preuve.mapping import checks
 from preuve.mapping import messages as m
 from preuve.mapping.applicability import (
@@ -25,6 +26,7 @@ from preuve.mapping.facts import ActionFacts, TenantFacts, load_facts, today_utc
 from preuve.mapping.gcpause import gc_paused
 from preuve.mapping.referential import Indicator, Referential, select_referential
 from preuve.mapping.result import (
+    DUE_SOON_DAYS,
     MAX_EVIDENCE_IDS,
     ActionCoverage,
     CoverageResult,
@@ -35,7 +37,13 @@ from preuve.mapping.result import (
     combine,
     name_refs,
 )
-from preuve.mapping.rules import FinalAssessmentParams, ManualParams, Rule, build_rules
+from preuve.mapping.rules import (
+    FinalAssessmentParams,
+    ManualParams,
+    Rule,
+    build_rules,
+    rules_for_version,
+)
 from preuve.store import Store
 
 log = logging.getLogger(__name__)
@@ -52,6 +60,29 @@ _DEFAULT_MANUAL = Rule(
 
 _NOT_APPLICABLE = Reason.of(m.NOT_APPLICABLE)
 _NO_ACTIONS = Reason.of(m.NO_ACTIONS)
+
+
+def warning_window(rule: Rule) -> int:
+    """Days before a deadline of this rule from which ``indicator.due_soon`` is raised.
+
+    The rule's ``due_soon_days`` parameter when it has one (tenants override it
+    under ``[tenants.rules.<rule id>]``), else :data:`DUE_SOON_DAYS`.
+    """
+    days = getattr(rule.params, "due_soon_days", None)
+    return days if isinstance(days, int) else DUE_SOON_DAYS
+
+
+def _windowed(finding: Finding, rule: Rule) -> Finding:
+    """The finding with the day its deadline enters the rule's warning window."""
+    if finding.due_by is not None:
+        finding.warn_from = finding.due_by - timedelta(days=warning_window(rule))
+    return finding
+
+
+def _warn_from(items: list[tuple[date | None, date | None]], due_by: date | None) -> date | None:
+    """The warning day of the earliest deadline, from (due_by, warn_from) pairs."""
+    found = [warn for due, warn in items if due is not None and due == due_by and warn is not None]
+    return min(found) if found else None
 
 
 def _coverage(
@@ -73,6 +104,7 @@ def _coverage(
     for finding in shown or findings:
         reason = reason.join(finding.reason)
     dues = [f.due_by for f in findings if f.due_by is not None]
+    due_by = min(dues) if dues else None
     ids = sorted({i for f in findings for i in f.evidence_ids})[:MAX_EVIDENCE_IDS]
     metrics = next((f.metrics for f in findings if f.metrics is not None), None)
     return IndicatorCoverage(
@@ -85,7 +117,8 @@ def _coverage(
         at_fault=list(dict.fromkeys(ref for f in findings for ref in f.at_fault)),
         evidence_ids=ids,
         evidence_count=sum(f.evidence_count for f in findings),
-        due_by=min(dues) if dues else None,
+        due_by=due_by,
+        warn_from=_warn_from([(f.due_by, f.warn_from) for f in findings], due_by),
         disputed=applicability.disputed,
         provisional=indicator.provisional,
         new_entrant_process_only=applicability.new_entrant_process_only,
@@ -104,12 +137,15 @@ def _new_entrant(
         Status.MANUAL,
     ):
         return
-    proof = checks.manual_proof(
+    proof = _windowed(
+        checks.manual_proof(
+            _DEFAULT_MANUAL,
+            coverage.indicator,
+            facts.manual_proofs.get(coverage.indicator, []),
+            action_ref,
+            as_of,
+        ),
         _DEFAULT_MANUAL,
-        coverage.indicator,
-        facts.manual_proofs.get(coverage.indicator, []),
-        action_ref,
-        as_of,
     )
     if proof.status is Status.PROVEN:
         coverage.status = Status.PROVEN
@@ -136,14 +172,16 @@ def _run_action_rule(
     rule: Rule, indicator: int, action: ActionFacts, facts: TenantFacts, as_of: date
 ) -> Finding:
     if rule.check == "manual_proof":
-        return checks.manual_proof(
+        finding = checks.manual_proof(
             rule,
             indicator,
             facts.manual_proofs.get(indicator, []),
             action.action.action_ref,
             as_of,
         )
-    return checks.ACTION_CHECKS[rule.check](rule, action, as_of)
+    else:
+        finding = checks.ACTION_CHECKS[rule.check](rule, action, as_of)
+    return _windowed(finding, rule)
 
 
 def _derive(indicator: Indicator, per_action: list[tuple[str, IndicatorCoverage]]) -> Finding:
@@ -195,7 +233,34 @@ def _derive(indicator: Indicator, per_action: list[tuple[str, IndicatorCoverage]
         evidence_ids=ids,
         evidence_count=sum(c.evidence_count for _, c in applicable),
         due_by=due_by,
+        warn_from=_warn_from([(c.due_by, c.warn_from) for _, c in due], due_by),
     )
+
+
+# Reason of an indicator the profile declares (a flag set to true) that no known
+# action needs. To move to messages.py with the other mapping messages.
+_PROFILE_DECLARED = Text(
+    fr="déclaré par le profil de l'organisme, mais aucune action connue n'est concernée "
+    "(marquez les actions concernées ou joignez une preuve pour l'organisme) : {detail}",
+    en="declared by the organisation's profile, but no known action is concerned "
+    "(flag the actions concerned or attach an organisation-wide proof): {detail}",
+)
+
+
+def _declared_by_profile(
+    indicator: Indicator, rules: list[Rule], facts: TenantFacts, as_of: date
+) -> Finding:
+    """An indicator the profile declares but no action needs: an organisation-wide proof."""
+    rule = next((r for r in rules if r.check == "manual_proof"), _DEFAULT_MANUAL)
+    finding = checks.manual_proof(
+        rule, indicator.number, facts.manual_proofs.get(indicator.number, []), None, as_of
+    )
+    if finding.status is not Status.PROVEN:
+        finding.reason = Reason(
+            fr=_PROFILE_DECLARED.render("fr", detail=finding.reason.fr),
+            en=_PROFILE_DECLARED.render("en", detail=finding.reason.en),
+        )
+    return finding
 
 
 def evaluate_facts(
@@ -206,8 +271,11 @@ def evaluate_facts(
     as_of: date,
     audit_date: date,
 ) -> CoverageResult:
-    """Pure part of the evaluation (no database): facts in, coverage out."""
-    by_indicator = _rules_by_indicator(rules)
+    """Pure part of the evaluation (no database): facts in, coverage out.
+
+    Only the rules that apply under ``referential``'s version are used.
+    """
+    by_indicator = _rules_by_indicator(rules_for_version(rules, referential.version))
     action_rules_of = {
         i.number: [r for r in by_indicator.get(i.number, []) if r.scope == "action"]
         for i in referential.indicators
@@ -263,21 +331,23 @@ def evaluate_facts(
             if rule.scope != "organisation":
                 continue
             if rule.check == "manual_proof":
-                org_findings.append(
-                    checks.manual_proof(
-                        rule,
-                        indicator.number,
-                        facts.manual_proofs.get(indicator.number, []),
-                        None,
-                        as_of,
-                    )
+                finding = checks.manual_proof(
+                    rule,
+                    indicator.number,
+                    facts.manual_proofs.get(indicator.number, []),
+                    None,
+                    as_of,
                 )
             else:
-                org_findings.append(checks.ORGANISATION_CHECKS[rule.check](rule, facts, as_of))
+                finding = checks.ORGANISATION_CHECKS[rule.check](rule, facts, as_of)
+            org_findings.append(_windowed(finding, rule))
         org_applies = org_applicability[indicator.number]
         derived_only = all(r.scope == "action" for r in indicator_rules)
         if derived_only and org_findings and org_findings[0].status is Status.NOT_APPLICABLE:
-            org_applies = Applicability(applies=False, disputed=org_applies.disputed)
+            if org_applies.from_profile:
+                org_findings = [_declared_by_profile(indicator, indicator_rules, facts, as_of)]
+            else:
+                org_applies = Applicability(applies=False, disputed=org_applies.disputed)
         coverage = _coverage(indicator, org_findings, org_applies)
         if not derived_only:
             _new_entrant(coverage, facts, None, as_of)

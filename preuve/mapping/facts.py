@@ -36,6 +36,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from preuve.evidence.model import (
     TRAINER_ROLES,
     Assessment,
+    CompletionState,
     ContinuingDevelopment,
     CourseDescription,
     ManualProof,
@@ -48,6 +49,8 @@ from preuve.store.schema import evidence
 
 _payload = evidence.c.payload
 _TRAINER_ROLE_VALUES = tuple(r.value for r in TRAINER_ROLES)
+# Completions of one activity (not of the whole action), whatever their state.
+_MODULE_FACETS = tuple(f"activity:{state.value}" for state in CompletionState)
 
 
 def _field(name: str) -> ColumnElement[str]:
@@ -96,6 +99,9 @@ class LearnerFacts:
     completion_id: int | None = None
     followups: int = 0
     followup_id: int | None = None
+    # Distance modules of the action (resource refs) this learner completed; None: none.
+    modules_completed: set[str] | None = None
+    module_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -121,9 +127,16 @@ class ActionFacts:
     resources: int = 0
     distance_resources: int = 0
     resource_ids: list[int] = field(default_factory=list)
+    # The refs of the action's distance resources (its distance modules), and those
+    # of them some completion record names (the platform tracks their completion).
+    distance_modules: set[str] = field(default_factory=set)
+    tracked_modules: set[str] = field(default_factory=set)
     surveys: list[SurveyFacts] = field(default_factory=list)
     rating_sum: float = 0.0
     rating_count: int = 0
+    # The tenant's manual proofs by indicator (the same mapping as TenantFacts'), for
+    # the manual parts of action-level indicators.
+    manual_proofs: dict[int, list[ManualProofFacts]] = field(default_factory=dict)
 
 
 @dataclass(slots=True, frozen=True)
@@ -188,6 +201,10 @@ def _statements(tenant: str, as_of: date, final_kinds: tuple[str, ...]) -> dict[
     )
     distance = _payload["distance"].as_boolean()
     rating = _payload["rating"].as_float()
+    module_ref = _field("activity_ref")
+    distance_actions = select(evidence.c.action_ref).where(
+        _base(tenant, "learning_resource"), distance.is_(True)
+    )
     return {
         "actions": select(evidence.c.id, evidence.c.payload)
         .where(_base(tenant, "training_action"))
@@ -258,6 +275,25 @@ def _statements(tenant: str, as_of: date, final_kinds: tuple[str, ...]) -> dict[
         )
         .where(_base(tenant, "learning_resource"))
         .group_by(evidence.c.action_ref),
+        "distance_modules": select(evidence.c.action_ref, _field("resource_ref")).where(
+            _base(tenant, "learning_resource"), distance.is_(True)
+        ),
+        # Per-module completions, only on actions that declare distance resources: the
+        # facet picks the activity-level completions from the coverage index, so the
+        # JSON activity_ref is read for those rows alone (never for activity traces).
+        "module_completions": select(
+            *per_learner,
+            module_ref,
+            func.max(case((facet == "activity:completed", 1), else_=0)),
+            func.min(evidence.c.id),
+        )
+        .where(
+            _base(tenant, "completion"),
+            by_as_of,
+            facet.in_(_MODULE_FACETS),
+            evidence.c.action_ref.in_(distance_actions),
+        )
+        .group_by(*per_learner, module_ref),
         "responses": select(
             evidence.c.action_ref, survey_ref, func.count(), func.sum(rating), func.count(rating)
         )
@@ -298,7 +334,9 @@ def _apply_actions(rows: Rows, facts: TenantFacts) -> None:
         except ValidationError as exc:
             facts.problems.append(_problem("training_action", row_id, exc))
             continue
-        facts.actions[action.action_ref] = ActionFacts(action=action, evidence_id=row_id)
+        facts.actions[action.action_ref] = ActionFacts(
+            action=action, evidence_id=row_id, manual_proofs=facts.manual_proofs
+        )
 
 
 def _apply_descriptions(rows: Rows, facts: TenantFacts) -> None:
@@ -408,6 +446,32 @@ def _apply_resources(rows: Rows, facts: TenantFacts) -> None:
             target.resources = count
             target.distance_resources = int(distance_count or 0)
             target.resource_ids.append(first_id)
+
+
+def _apply_modules(
+    modules: Rows, completions: Rows, facts: TenantFacts, learners: Learners
+) -> None:
+    """Distance modules, and which of them each learner completed.
+
+    A module counts as tracked when any completion record names it (a platform
+    records one per learner and tracked activity, completed or not).
+    """
+    for action_ref, resource_ref in modules:
+        target = facts.actions.get(action_ref)
+        if target is not None and resource_ref:
+            target.distance_modules.add(resource_ref)
+    for action_ref, person_ref, module, done, first_id in completions:
+        target = facts.actions.get(action_ref)
+        if target is None or module not in target.distance_modules:
+            continue
+        target.tracked_modules.add(module)
+        learner = learners.get((action_ref, person_ref))
+        if learner is not None and done:
+            if learner.modules_completed is None:
+                learner.modules_completed = set()
+            learner.modules_completed.add(module)
+            if learner.module_id is None or first_id < learner.module_id:
+                learner.module_id = first_id
 
 
 def _apply_surveys(responses_rows: Rows, survey_rows: Rows, facts: TenantFacts) -> None:
@@ -551,6 +615,12 @@ async def _assemble(tasks: Mapping[str, asyncio.Future[Rows]]) -> TenantFacts:
         ),
         (("followups",), lambda: _apply_followups(rows("followups"), learners)),
         (("resources",), lambda: _apply_resources(rows("resources"), facts)),
+        (
+            ("distance_modules", "module_completions"),
+            lambda: _apply_modules(
+                rows("distance_modules"), rows("module_completions"), facts, learners
+            ),
+        ),
         (
             ("responses", "surveys"),
             lambda: _apply_surveys(rows("responses"), rows("surveys"), facts),

@@ -147,6 +147,12 @@ STAKEHOLDER_FR = {
     "funder": "financeurs",
     "trainer": "équipes pédagogiques",
 }
+STAKEHOLDER_EN = {
+    "learner": "learners",
+    "employer": "companies",
+    "funder": "funders",
+    "trainer": "teaching teams",
+}
 NO_TRAINERS = Text(
     fr="aucun formateur inscrit sur une action active",
     en="no trainer enrolled on an active action",
@@ -254,4 +260,144 @@ STATUS_FR = {
 NO_ACTIONS = Text(
     fr="aucune action de formation n'est connue : synchronisez une source",
     en="no training action is known: sync a source",
+)
+
+# --- Distance modules (19, rnq-2026) --------------------------------------------
+DISTANCE_TRACES_OK = Text(
+    fr="traces d'activité à distance pour {total:l'apprenant|les {total} apprenants} "
+    "(contrôle par apprenant, pas par module)",
+    en="distance activity traces for {total:the learner|all {total} learners} "
+    "(checked per learner, not per module)",
+)
+DISTANCE_MODULES_MISSING = Text(
+    fr="{n} {n:apprenant|apprenants} sur {total} {n:a|ont} achevé moins de {required} des "
+    "{modules} modules à distance : {refs}",
+    en="{n} {n:learner|learners} out of {total} completed fewer than {required} of the "
+    "{modules} distance modules: {refs}",
+)
+DISTANCE_MODULES_DUE = Text(
+    fr="achèvement des modules à distance attendu au plus tard le {due} pour {n} "
+    "{n:apprenant|apprenants} : {refs}",
+    en="completion of the distance modules expected by {due} for {n} {n:learner|learners}: {refs}",
+)
+DISTANCE_MODULES_CHECKED = Text(
+    fr="{modules} {modules:module à distance contrôlé|modules à distance contrôlés} par "
+    "achèvement, au moins {required} par apprenant",
+    en="{modules} distance {modules:module|modules} checked by completion, at least "
+    "{required} per learner",
+)
+DISTANCE_MODULES_UNTRACKED = Text(
+    fr="{n} {n:module|modules} à distance sans suivi d'achèvement, non {n:vérifié|vérifiés}",
+    en="{n} distance {n:module|modules} without completion tracking, not checked",
+)
+
+# --- Satisfaction (30) -----------------------------------------------------------
+SURVEY_LOW_DUE = Text(
+    fr="enquête {timing} ({stakeholder}) : {responses} {responses:réponse|réponses} sur "
+    "{invited} ({rate} %), sous le seuil de {threshold} %, relances possibles jusqu'au {due}",
+    en="{timing} survey ({stakeholder}): {responses} {responses:answer|answers} out of "
+    "{invited} ({rate}%), below the {threshold}% threshold, reminders possible until {due}",
+)
+SURVEY_RATE_UNKNOWN = Text(
+    fr="enquête {timing} ({stakeholder}) : {responses} {responses:réponse|réponses}, taux "
+    "de réponse inconnu : nombre d'invités absent",
+    en="{timing} survey ({stakeholder}): {responses} {responses:answer|answers}, response "
+    "rate unknown: no invited count",
+)
+SURVEY_RATE_UNKNOWN_DUE = Text(
+    fr="enquête {timing} ({stakeholder}) : {responses} {responses:réponse|réponses}, taux "
+    "de réponse inconnu : nombre d'invités absent (à compléter au plus tard le {due})",
+    en="{timing} survey ({stakeholder}): {responses} {responses:answer|answers}, response "
+    "rate unknown: no invited count (to complete by {due})",
+)
+SURVEY_OK_UNKNOWN_INVITED = Text(
+    fr="enquête {timing} ({stakeholder}) : {responses} {responses:réponse|réponses}, "
+    "nombre d'invités inconnu (au moins {min} {min:réponse attendue|réponses attendues})",
+    en="{timing} survey ({stakeholder}): {responses} {responses:answer|answers}, invited "
+    "count unknown (at least {min} {min:answer|answers} expected)",
+)
+
+# --- Result indicators (2) ------------------------------------------------------
+RATES_SUBCONTRACTED = Text(
+    fr="{n} {n:action réalisée|actions réalisées} en sous-traitance {n:exclue|exclues} "
+    "(le donneur d'ordres diffuse leurs résultats) : {refs}",
+    en="{n} {n:action|actions} delivered as a subcontractor left out (the client "
+    "publishes their results): {refs}",
+)
+RATES_ONLY_SUBCONTRACTED = Text(
+    fr="toutes les actions sont réalisées en sous-traitance : le donneur d'ordres diffuse "
+    "les indicateurs de résultats",
+    en="every action is delivered as a subcontractor: the client publishes the result indicators",
+)
+
+# --- Manual components of indicators with evidence-based parts --------------------
+COMPONENTS = {
+    "recognition_funding": Text(
+        fr="type de reconnaissance de la formation et modalités de financement publiés "
+        "(référentiel 2026, provisoire)",
+        en="type of recognition of the training and funding arrangements published "
+        "(2026 referential, provisional)",
+    ),
+    "calculation_method": Text(
+        fr="modalités de calcul des indicateurs de résultats publiées (référentiel 2026, "
+        "provisoire)",
+        en="calculation method of the result indicators published (2026 referential, provisional)",
+    ),
+    "violence_prevention": Text(
+        fr="prévention et traitement des violences, dont sexistes et sexuelles, du "
+        "harcèlement et des discriminations (référentiel 2026, provisoire)",
+        en="prevention and handling of violence, including sexist and sexual violence, "
+        "harassment and discrimination (2026 referential, provisional)",
+    ),
+    "pedagogical_referent": Text(
+        fr="référent pédagogique désigné pour la formation (référentiel 2026, provisoire)",
+        en="pedagogical referent appointed for the training (2026 referential, provisional)",
+    ),
+    "funder_feedback": Text(
+        fr="appréciations des financeurs, sollicitées au moins une fois par an ou par "
+        "participation à leurs webinaires ou réunions",
+        en="funders' views, sought at least once a year or by taking part in their "
+        "webinars or meetings",
+    ),
+    "funder_feedback_if_any": Text(
+        fr="appréciations des financeurs le cas échéant, sollicitées au moins une fois par "
+        "an ou par participation à leurs webinaires ou réunions (référentiel 2026, provisoire)",
+        en="funders' views where there are funders, sought at least once a year or by "
+        "taking part in their webinars or meetings (2026 referential, provisional)",
+    ),
+    "risk_analysis": Text(
+        fr="analyse des risques sur la qualité des formations délivrées (référentiel 2026, "
+        "provisoire)",
+        en="risk analysis on the quality of the training delivered (2026 referential, provisional)",
+    ),
+    "content_evaluation": Text(
+        fr="évaluation des contenus et des enseignements par les apprenants, distincte du "
+        "recueil de satisfaction, résultats partagés avec les équipes pédagogiques et "
+        "démarche d'amélioration dont l'efficacité est mesurée (référentiel 2026, provisoire)",
+        en="learners' evaluation of the contents and teaching, separate from the "
+        "satisfaction surveys, shared with the teaching teams, with an improvement approach "
+        "whose effect is measured (2026 referential, provisional)",
+    ),
+}
+COMPONENT_NEEDED = Text(
+    fr="preuve manuelle à joindre (document ou lien daté) : {what}",
+    en="manual proof needed (dated document or link): {what}",
+)
+COMPONENT_TITLED = Text(
+    fr="titre contenant {words}",
+    en="title containing {words}",
+)
+COMPONENT_DONE = Text(fr="{what} : {detail}", en="{what}: {detail}")
+COMPONENT_WAIVED = Text(
+    fr="sans objet : l'organisme déclare ne pas être concerné ({what})",
+    en="not applicable: the organisation declares it is not concerned ({what})",
+)
+FUNDERS_NOT_CONCERNED = Text(
+    fr="financeurs non concernés : toutes les actions sont des bilans de compétences ou "
+    "réalisées en sous-traitance",
+    en="funders not concerned: every action is a skills assessment or delivered as a subcontractor",
+)
+REFERENT_NOT_REQUIRED = Text(
+    fr="{n} {n:formateur|formateurs} : référent pédagogique exigé à partir de {min}",
+    en="{n} {n:trainer|trainers}: a pedagogical referent is required from {min}",
 )

@@ -2,8 +2,9 @@
 
 Each file in ``referentials/`` is one version (criteria and indicators with their
 applicability, new-entrant handling and non-conformity weighting). A new version
-is added by dropping a file there; a malformed file is refused at load with an
-error naming the entry and the field at fault.
+is added by dropping a file there, or in the folder the configuration names
+(``[mapping] referential_dir``), whose files are loaded in addition; a malformed
+file is refused at load with an error naming the entry and the field at fault.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from preuve.evidence.model import ActionCategory
 REFERENTIALS_DIR = Path(__file__).with_name("referentials")
 
 Applicability = Literal["yes", "no", "if_conditions", "disputed"]
-Condition = Literal["certifying", "work_study", "over_two_days", "tenant_subcontracting"]
+Condition = Literal[
+    "certifying", "work_study", "work_based_periods", "over_two_days", "tenant_subcontracting"
+]
 
 
 class ReferentialError(Exception):
@@ -62,6 +65,9 @@ class Indicator(_Strict):
     not_when_subcontracted: bool = False
     new_entrant_process_only: bool = False
     minor_nc_possible: bool
+    # True when no source states the weighting and minor_nc_possible is deduced
+    # (e.g. from a list that does not name the indicator): only on provisional data.
+    minor_nc_inferred: bool = False
     provisional: bool = False
     applicability_note_en: str | None = None
     change_note_en: str | None = None
@@ -71,6 +77,14 @@ class Indicator(_Strict):
         values = self.applies_to.model_dump().values()
         if any(v == "if_conditions" for v in values) and not self.conditions:
             raise ValueError("applies_to uses 'if_conditions' but no conditions are given")
+        if self.conditions and not any(v in ("if_conditions", "disputed") for v in values):
+            raise ValueError(
+                "conditions are given but no applies_to cell is 'if_conditions' or 'disputed'"
+            )
+        if len(set(self.conditions)) != len(self.conditions):
+            raise ValueError("a condition is listed twice")
+        if self.minor_nc_inferred and not self.provisional:
+            raise ValueError("minor_nc_inferred is only allowed on a provisional indicator")
         return self
 
 
@@ -149,32 +163,68 @@ def load_referential_file(path: Path) -> Referential:
         raise ReferentialError(f"{path.name}: {_describe(exc, raw)}") from exc
 
 
-def load_referentials(directory: Path = REFERENTIALS_DIR) -> dict[str, Referential]:
-    """Every version found in the directory, by version id."""
+def load_referentials(
+    directory: Path = REFERENTIALS_DIR, extra: Path | None = None
+) -> dict[str, Referential]:
+    """Every version found in the directory, and in ``extra`` when given, by version id.
+
+    The files of ``extra`` are loaded in addition: a version or an ``in_force_from``
+    already declared (in either folder) is refused, so is an empty folder.
+    """
     found: dict[str, Referential] = {}
-    for path in sorted(directory.glob("*.json")):
-        referential = load_referential_file(path)
-        if referential.version in found:
-            raise ReferentialError(
-                f"{path.name}: version {referential.version!r} is declared twice"
-            )
-        same_day = [
-            r.version for r in found.values() if r.in_force_from == referential.in_force_from
-        ]
-        if same_day:  # the audit date could not choose between them
-            raise ReferentialError(
-                f"{path.name}: in_force_from {referential.in_force_from} is also that of "
-                f"{same_day[0]!r}"
-            )
-        found[referential.version] = referential
-    if not found:
-        raise ReferentialError(f"no referential file in {directory}")
+    origin: dict[str, str] = {}
+    for folder in (directory,) if extra is None else (directory, extra):
+        paths = sorted(folder.glob("*.json"))
+        if not paths:
+            raise ReferentialError(f"no referential file in {folder}")
+        for path in paths:
+            referential = load_referential_file(path)
+            if referential.version in found:
+                raise ReferentialError(
+                    f"{path.name}: version {referential.version!r} is declared twice "
+                    f"(also in {origin[referential.version]})"
+                )
+            same_day = [
+                r.version for r in found.values() if r.in_force_from == referential.in_force_from
+            ]
+            if same_day:  # the audit date could not choose between them
+                raise ReferentialError(
+                    f"{path.name}: in_force_from {referential.in_force_from} is also that of "
+                    f"{same_day[0]!r} ({origin[same_day[0]]})"
+                )
+            found[referential.version] = referential
+            origin[referential.version] = str(path)
     return found
 
 
 @cache
 def shipped_referentials() -> dict[str, Referential]:
+    """The versions shipped with Preuve (``referentials/`` in the package)."""
     return load_referentials(REFERENTIALS_DIR)
+
+
+# The versions of this instance when the configuration names a referential_dir.
+_CONFIGURED: dict[str, dict[str, Referential]] = {}
+
+
+def use_referential_dir(directory: Path | None) -> dict[str, Referential]:
+    """Load ``directory``'s files in addition to the shipped ones for this process.
+
+    Called when the configuration is loaded (``[mapping] referential_dir``); None
+    goes back to the shipped versions only. Raises :class:`ReferentialError` (and
+    keeps the previous choice) when a file is refused.
+    """
+    if directory is None:
+        _CONFIGURED.clear()
+        return shipped_referentials()
+    found = load_referentials(REFERENTIALS_DIR, directory)
+    _CONFIGURED["available"] = found
+    return found
+
+
+def available_referentials() -> dict[str, Referential]:
+    """The versions this instance can use: shipped plus the configured folder's."""
+    return _CONFIGURED.get("available") or shipped_referentials()
 
 
 def select_referential(
@@ -183,7 +233,7 @@ def select_referential(
     referentials: dict[str, Referential] | None = None,
 ) -> Referential:
     """The version in force on the audit date, unless the configuration pins one."""
-    available = referentials if referentials is not None else shipped_referentials()
+    available = referentials if referentials is not None else available_referentials()
     if pinned is not None:
         try:
             return available[pinned]

@@ -14,6 +14,10 @@ from preuve.i18n import Text
 MAX_EVIDENCE_IDS = 50
 # Refs named in a reason (the full list is in ``at_fault``).
 MAX_NAMED_IN_REASON = 10
+# The warning window of ``indicator.due_soon``, in days before a deadline, for
+# rules without a ``due_soon_days`` parameter of their own (a rule that has one,
+# e.g. ``manual_action``, uses it, and a tenant can override it per rule).
+DUE_SOON_DAYS = 14
 
 
 class Status(StrEnum):
@@ -80,6 +84,8 @@ class Finding:
     evidence_count: int = 0
     due_by: date | None = None
     metrics: dict[str, Any] | None = None
+    # From this day on, ``due_by`` is near: ``due_by`` minus the rule's window.
+    warn_from: date | None = None
 
 
 @dataclass(slots=True)
@@ -98,6 +104,8 @@ class IndicatorCoverage:
     new_entrant_process_only: bool = False
     findings: list[Finding] = field(default_factory=list)
     metrics: dict[str, Any] | None = None
+    # When ``due_by`` enters its warning window (that of the finding it comes from).
+    warn_from: date | None = None
 
     @property
     def nonconformity(self) -> str | None:
@@ -177,9 +185,14 @@ class ActionCoverage:
 
 
 def summarise(items: Iterable[IndicatorCoverage]) -> dict[str, Any]:
+    return summarise_statuses(item.status for item in items)
+
+
+def summarise_statuses(statuses: Iterable[Status]) -> dict[str, Any]:
+    """Counts per status, how many apply, and the proven percentage of those."""
     counts = {s.value: 0 for s in Status}
-    for item in items:
-        counts[item.status.value] += 1
+    for status in statuses:
+        counts[status.value] += 1
     applicable = sum(v for k, v in counts.items() if k != Status.NOT_APPLICABLE.value)
     proven = counts[Status.PROVEN.value]
     return {

@@ -1,19 +1,23 @@
 """Declarative rules: which check proves which indicator, at which scope, with which parameters.
 
 The rules are data (``rules.json``); each names a check implemented in
-``checks.py`` and gives its parameters' defaults. A tenant overrides parameters
-in its configuration (``[tenants.rules.<rule id>]``); unknown rules, unknown
-parameters and wrong types are refused with the key named.
+``checks.py`` and gives its parameters' defaults. A rule may name the referential
+versions it applies to (``"versions": ["rnq-2026"]``; absent: every version); an
+unknown version id, or an indicator a named version does not have, is refused at
+load with the rule named. A tenant overrides parameters in its configuration
+(``[tenants.rules.<rule id>]``); unknown rules, unknown parameters and wrong types
+are refused with the key named.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from preuve.mapping.referential import shipped_referentials
 
@@ -56,16 +60,45 @@ class ResourcesParams(_Params):
 
 
 class DistanceParams(_Params):
+    # Per learner (when the traces cannot be tied to the distance modules): at least
+    # this many activity traces or completions, by ``grace_days`` after the start.
     min_traces: int = Field(default=1, ge=1)
     grace_days: int = Field(default=7, ge=0, le=365)
+    # Per module (when completions name the action's distance resources): each learner
+    # completes at least this share of the completion-tracked distance modules, by
+    # ``modules_due_days`` after the learner's end.
+    min_module_share: float = Field(default=1.0, gt=0, le=1)
+    modules_due_days: int = Field(default=7, ge=0, le=365)
+
+
+StakeholderName = Literal["learner", "employer", "funder", "trainer"]
 
 
 class SatisfactionParams(_Params):
     min_response_rate: float = Field(default=0.5, ge=0, le=1)
-    stakeholders: tuple[Literal["learner", "employer", "funder", "trainer"], ...] = ("learner",)
+    # Surveyed per action, each where it is concerned: learners always; the teaching
+    # team ("trainer") and funders unless the action is delivered as a subcontractor;
+    # companies ("employer") on actions with periods in a company (work-study,
+    # apprenticeship, work-based periods), or on every action with
+    # ``employer_on_every_action``; skills assessments ask learners and trainers only.
+    stakeholders: tuple[StakeholderName, ...] = ("learner", "trainer", "employer")
+    employer_on_every_action: bool = False
     hot_due_days: int = Field(default=15, ge=0, le=365)
     cold_required: bool = True
+    # Who is asked a cold survey too, when ``cold_required``.
+    cold_stakeholders: tuple[StakeholderName, ...] = ("learner",)
     cold_due_days: int = Field(default=90, ge=0, le=730)
+    # A survey without an invited count has no known response rate: it is partial,
+    # unless it has at least this many responses (None: never enough).
+    min_responses_without_invited: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _no_duplicates(self) -> SatisfactionParams:
+        for name in ("stakeholders", "cold_stakeholders"):
+            values = getattr(self, name)
+            if len(set(values)) != len(values):
+                raise ValueError(f"{name}: a stakeholder is listed twice")
+        return self
 
 
 class TrainerCompetenceParams(_Params):
@@ -86,6 +119,47 @@ class ManualParams(_Params):
     due_soon_days: int = Field(default=30, ge=0, le=365)
 
 
+# One part of an indicator that only a document can prove, next to the parts the
+# evidence proves (e.g. 12 under rnq-2026: attendance, drop-out follow-up, and the
+# prevention of violence). Its labels are in ``messages.COMPONENTS``.
+Component = Literal[
+    "recognition_funding",
+    "calculation_method",
+    "violence_prevention",
+    "pedagogical_referent",
+    "funder_feedback",
+    "funder_feedback_if_any",
+    "risk_analysis",
+    "content_evaluation",
+]
+# Components the organisation may declare it is not concerned by ("le cas échéant").
+OPTIONAL_COMPONENTS: frozenset[str] = frozenset({"funder_feedback_if_any"})
+# Components that depend on the number of trainers of the action.
+PER_TRAINER_COMPONENTS: frozenset[str] = frozenset({"pedagogical_referent"})
+
+
+class ManualComponentParams(_Params):
+    component: Component
+    due_soon_days: int = Field(default=30, ge=0, le=365)
+    # Only proofs whose title holds one of these words count (case and accents
+    # ignored); empty: any proof of the indicator. Tells two components of one
+    # indicator apart (32: improvement measures, risk analysis).
+    title_keywords: tuple[str, ...] = ()
+    # pedagogical_referent: asked only of actions with at least this many trainers
+    # enrolled (0: every action; the threshold is to be set by arrêté).
+    min_trainers: int = Field(default=0, ge=0, le=100)
+    # Optional components only: false when the organisation is not concerned.
+    required: bool = True
+
+    @model_validator(mode="after")
+    def _meaningful(self) -> ManualComponentParams:
+        if not self.required and self.component not in OPTIONAL_COMPONENTS:
+            raise ValueError(f"required: the component {self.component} cannot be waived")
+        if self.min_trainers and self.component not in PER_TRAINER_COMPONENTS:
+            raise ValueError(f"min_trainers: not used by the component {self.component}")
+        return self
+
+
 PARAM_MODELS: dict[str, type[_Params]] = {
     "course_fields": CourseFieldsParams,
     "result_rates": NoParams,
@@ -99,6 +173,7 @@ PARAM_MODELS: dict[str, type[_Params]] = {
     "trainer_competence": TrainerCompetenceParams,
     "trainer_cpd": TrainerCpdParams,
     "manual_proof": ManualParams,
+    "manual_component": ManualComponentParams,
 }
 
 CheckName = Literal[
@@ -114,6 +189,7 @@ CheckName = Literal[
     "trainer_competence",
     "trainer_cpd",
     "manual_proof",
+    "manual_component",
 ]
 
 
@@ -125,6 +201,19 @@ class RuleSpec(BaseModel):
     scope: Scope
     check: CheckName
     params: dict[str, Any] = Field(default_factory=dict)
+    # Referential versions the rule applies to; None (absent): every version.
+    versions: tuple[str, ...] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RuleSpec:
+        if self.versions is not None and len(set(self.versions)) != len(self.versions):
+            raise ValueError("versions: a version is listed twice")
+        if self.check == "manual_component" and len(self.indicators) != 1:
+            raise ValueError("indicators: a manual component belongs to one indicator")
+        return self
+
+    def applies_to(self, version: str) -> bool:
+        return self.versions is None or version in self.versions
 
 
 class RulesFile(BaseModel):
@@ -143,6 +232,10 @@ class Rule(BaseModel):
     scope: Scope
     check: CheckName
     params: Any
+    versions: tuple[str, ...] | None = None
+
+    def applies_to(self, version: str) -> bool:
+        return self.versions is None or version in self.versions
 
 
 def _errors(exc: ValidationError, prefix: str) -> str:
@@ -166,7 +259,12 @@ def _build(spec: RuleSpec, override: dict[str, Any] | None, where: str) -> Rule:
     except ValidationError as exc:
         raise RulesError(_errors(exc, f"{where}.{spec.id}")) from exc
     return Rule(
-        id=spec.id, indicators=spec.indicators, scope=spec.scope, check=spec.check, params=params
+        id=spec.id,
+        indicators=spec.indicators,
+        scope=spec.scope,
+        check=spec.check,
+        params=params,
+        versions=spec.versions,
     )
 
 
@@ -188,12 +286,17 @@ def _spec_errors(exc: ValidationError, raw: object, name: str) -> str:
 
 
 def load_rule_specs(
-    path: Path = RULES_FILE, known_indicators: frozenset[int] | None = None
+    path: Path = RULES_FILE,
+    known_indicators: frozenset[int] | None = None,
+    referentials: Mapping[str, frozenset[int]] | None = None,
 ) -> tuple[RuleSpec, ...]:
     """Load the rules file; refuse it naming the rule and field at fault.
 
     With ``known_indicators``, a rule naming an indicator no referential has is
-    refused too (a typo would otherwise leave that rule silently unused).
+    refused too (a typo would otherwise leave that rule silently unused). With
+    ``referentials`` (version id -> its indicator numbers), a rule naming an
+    unknown version is refused, and so is a rule naming an indicator one of its
+    versions does not have.
     """
     try:
         raw = orjson.loads(path.read_bytes())
@@ -211,13 +314,37 @@ def load_rule_specs(
         unknown = sorted(set(spec.indicators) - known_indicators) if known_indicators else []
         if unknown:
             raise RulesError(f"{path.name}: rule {spec.id!r} names unknown indicators {unknown}")
+        if referentials is not None and spec.versions is not None:
+            _check_versions(spec, referentials, path.name)
     return specs
+
+
+def _check_versions(spec: RuleSpec, referentials: Mapping[str, frozenset[int]], name: str) -> None:
+    known = ", ".join(sorted(referentials))
+    for version in spec.versions or ():
+        numbers = referentials.get(version)
+        if numbers is None:
+            raise RulesError(
+                f"{name}: rule {spec.id!r} names unknown referential version {version!r} "
+                f"(known: {known})"
+            )
+        absent = sorted(set(spec.indicators) - numbers)
+        if absent:
+            raise RulesError(
+                f"{name}: rule {spec.id!r} names indicators {absent}, which {version} does not have"
+            )
 
 
 @cache
 def shipped_rule_specs() -> tuple[RuleSpec, ...]:
-    known = frozenset(n for r in shipped_referentials().values() for n in r.numbers)
-    return load_rule_specs(RULES_FILE, known)
+    referentials = {v: frozenset(r.numbers) for v, r in shipped_referentials().items()}
+    known = frozenset(n for numbers in referentials.values() for n in numbers)
+    return load_rule_specs(RULES_FILE, known, referentials)
+
+
+def rules_for_version(rules: tuple[Rule, ...], version: str) -> tuple[Rule, ...]:
+    """The rules that apply under a referential version (unscoped ones always do)."""
+    return tuple(r for r in rules if r.applies_to(version))
 
 
 def build_rules(

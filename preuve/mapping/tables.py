@@ -53,6 +53,8 @@ coverage_status = Table(
     Column("reason_en", Text, nullable=False),
     Column("nonconformity", String(8)),
     Column("due_by", Date),
+    # The day ``due_by`` entered its warning window (``indicator.due_soon``).
+    Column("warn_from", Date),
     Column("evidence_count", Integer, nullable=False),
     json_column("at_fault"),
 )

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from preuve.config.settings import Settings
 from preuve.store import Store, open_store
+from preuve.web.auth import auth_middleware, setup_auth
 from preuve.web.keys import SETTINGS_KEY, STORE_KEY
 
 # Modules that add routes: each has ``setup(app: web.Application) -> None``.
@@ -38,11 +39,19 @@ def setup_store(app: web.Application, store: Store | None) -> None:
     app.cleanup_ctx.append(_store_ctx)
 
 
-def create_app(settings: Settings, *, store: Store | None = None) -> web.Application:
-    """Build the app. ``store`` given: use it (tests, embedded runner) and don't close it."""
-    app = web.Application(client_max_size=64 * 1024 * 1024)
+def create_app(
+    settings: Settings, *, store: Store | None = None, host: str | None = None
+) -> web.Application:
+    """Build the app. ``store`` given: use it (tests, embedded runner) and don't close it.
+
+    ``host``: the address the app will listen on (default ``[web] host``); with
+    ``[web] auth = "auto"``, API tokens are required beyond the loopback
+    (``preuve/web/auth.py``: the access rules of every route).
+    """
+    app = web.Application(client_max_size=64 * 1024 * 1024, middlewares=[auth_middleware])
     app[SETTINGS_KEY] = settings
     setup_store(app, store)
+    setup_auth(app, settings.web.host if host is None else host)
     for module in ROUTE_MODULES:
         importlib.import_module(module).setup(app)
     return app

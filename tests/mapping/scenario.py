@@ -5,13 +5,25 @@
 - A1 Excel (certifying, 3 days): p_a1_1 and p_a1_2 have no entry positioning
   (p_a1_1 had one, but it was withdrawn); p_a1_5 dropped out and was followed up;
   the cold survey is not due yet.
-- A2 Management (blended, 2 days): no satisfaction survey at all.
-- A3 First aid (3 days): hot survey answered by 1 learner out of 4 (25 % < 50 %).
-- A4 Sales (3 days, ended 2026-11-18): p_a4_3 has no final assessment yet, due
-  15 days after the end; the cold survey is not due yet.
+- A2 Management (blended, 2 days): no satisfaction survey at all (neither the
+  learners' nor the teaching team's). Its two distance modules are tracked by
+  completion and every learner completed both.
+- A3 First aid (3 days): hot survey answered by 1 learner out of 4 (25 % < 50 %,
+  deadline passed).
+- A4 Sales (3 days with a period in a company, ended 2026-11-18): p_a4_3 has no
+  final assessment yet, due 15 days after the end; the learners' hot survey has 1
+  answer out of 4 and the company survey 2 answers but no invited count (response
+  rate unknown): both can still be completed until 2026-12-03 (due); the cold
+  survey is not due yet.
 - Trainer p_t2 has no continuing development in the last 24 months.
 - Manual proofs: every manual-only indicator has one, except 23 (none) and 24
-  (expired).
+  (expired); so do the manual parts of 2, 12, 19, 30 and 32 (funders' views; the
+  2026 calculation method, violence prevention, pedagogical referent and quality
+  risk analysis), but not the 2026 part of 1 (type of recognition and funding
+  arrangements): under rnq-2026 every action's 1 needs that proof.
+
+Each action's teaching team answered a hot survey, except A2's. The expected
+statuses of both referential versions are at the end of this module.
 """
 
 from __future__ import annotations
@@ -67,15 +79,34 @@ ACTIONS: dict[str, dict[str, Any]] = {
         "modality": "face_to_face",
         "domains": ["vente"],
         "trainer": "p_t2",
+        "work_based_periods": True,
     },
 }
-# Hot survey per action: (invited, responses); A2 has none.
-HOT_SURVEYS = {"A1": (6, 5), "A3": (4, 1), "A4": (4, 4)}
+# Hot survey per action: (stakeholder, invited, responses); A2 has none. The
+# teaching team's (one trainer each) are answered; A4's company survey has no
+# invited count.
+HOT_SURVEYS: dict[str, list[tuple[str, int | None, int]]] = {
+    "A1": [("learner", 6, 5), ("trainer", 1, 1)],
+    "A3": [("learner", 4, 1), ("trainer", 1, 1)],
+    "A4": [("learner", 4, 1), ("trainer", 1, 1), ("employer", None, 2)],
+}
+# A2's distance modules, tracked by completion (as Moodle reports them).
+DISTANCE_MODULES = {"A2": ("A2-module-1", "A2-module-2")}
 MISSING_POSITIONING = {"p_a1_1", "p_a1_2"}
 DROPPED = {"p_a1_5"}
 NO_FINAL = {"p_a4_3"}
 MANUAL_ACTION = (3, 4, 7, 9, 13, 16, 28)
 MANUAL_ORG = (14, 15, 17, 18, 20, 25, 26, 27, 29, 31, 32, 33)
+# The manual parts of indicators the evidence proves otherwise: 30 (funders' views,
+# both versions), and under rnq-2026 2, 12, 19 and 32 (risk analysis: its title
+# must say so). Not 1: its 2026 part is a planted gap.
+COMPONENT_PROOFS: dict[int, str] = {
+    2: "Modalités de calcul des indicateurs de résultats",
+    12: "Procédure de prévention des violences et du harcèlement",
+    19: "Référents pédagogiques par formation",
+    30: "Sollicitation annuelle des financeurs",
+    32: "Analyse des risques qualité 2026",
+}
 
 
 def _at(day: date, hour: int = 9) -> datetime:
@@ -105,7 +136,7 @@ def _action_records(ref: str, spec: dict[str, Any]) -> Iterator[EvidenceRecord]:
         "end_date": end.isoformat(),
         "domains": spec["domains"],
     }
-    for key in ("certification_register", "certification_code"):
+    for key in ("certification_register", "certification_code", "work_based_periods"):
         if key in spec:
             action[key] = spec[key]
     yield _r(action, f"action/{ref}", _at(start))
@@ -131,11 +162,23 @@ def _action_records(ref: str, spec: dict[str, Any]) -> Iterator[EvidenceRecord]:
             "action_ref": ref,
             "resource_ref": f"{ref}-support",
             "title": "Support de cours",
-            "distance": spec["modality"] == "blended",
         },
         f"resource/{ref}",
         _at(start - timedelta(days=10)),
     )
+    for module in DISTANCE_MODULES.get(ref, ()):
+        yield _r(
+            {
+                "kind": "learning_resource",
+                "action_ref": ref,
+                "resource_ref": module,
+                "title": f"Module à distance {module}",
+                "resource_type": "scorm",
+                "distance": True,
+            },
+            f"resource/{ref}/{module}",
+            _at(start - timedelta(days=10)),
+        )
     trainer = spec["trainer"]
     yield _r(
         {"kind": "enrolment", "action_ref": ref, "person_ref": trainer, "role": "trainer"},
@@ -144,21 +187,19 @@ def _action_records(ref: str, spec: dict[str, Any]) -> Iterator[EvidenceRecord]:
     )
     for number in range(spec["learners"]):
         yield from _learner_records(ref, start, end, spec, f"p_{ref.lower()}_{number}")
-    if ref in HOT_SURVEYS:
-        invited, responses = HOT_SURVEYS[ref]
-        yield _r(
-            {
-                "kind": "satisfaction_survey",
-                "action_ref": ref,
-                "survey_ref": f"{ref}-hot",
-                "timing": "hot",
-                "stakeholder": "learner",
-                "invited_count": invited,
-                "response_count": responses,
-            },
-            f"survey/{ref}/hot",
-            _at(end, 17),
-        )
+    for stakeholder, invited, responses in HOT_SURVEYS.get(ref, []):
+        suffix = "" if stakeholder == "learner" else f"-{stakeholder}"
+        survey: dict[str, Any] = {
+            "kind": "satisfaction_survey",
+            "action_ref": ref,
+            "survey_ref": f"{ref}-hot{suffix}",
+            "timing": "hot",
+            "stakeholder": stakeholder,
+            "response_count": responses,
+        }
+        if invited is not None:
+            survey["invited_count"] = invited
+        yield _r(survey, f"survey/{ref}/hot{suffix}", _at(end, 17))
 
 
 def _learner_records(
@@ -217,6 +258,19 @@ def _learner_records(
             },
             f"activity/{ref}/{key}",
             _at(start, 20),
+        )
+    for module in DISTANCE_MODULES.get(ref, ()):
+        yield _r(
+            {
+                "kind": "completion",
+                "action_ref": ref,
+                "person_ref": key,
+                "activity_ref": module,
+                "state": "completed",
+                "completed_at": _at(start, 21).isoformat(),
+            },
+            f"completion/{ref}/{module}/{key}",
+            _at(start, 21),
         )
     if dropped:
         yield _r(
@@ -312,18 +366,23 @@ def _trainer_records() -> Iterator[EvidenceRecord]:
 
 
 def manual_proof(
-    indicator: int, *, dated: str = "2026-09-01", until: str | None = "2027-09-01"
+    indicator: int,
+    *,
+    dated: str = "2026-09-01",
+    until: str | None = "2027-09-01",
+    title: str | None = None,
 ) -> EvidenceRecord:
     data: dict[str, Any] = {
         "kind": "manual_proof",
         "indicator": indicator,
-        "title": f"Procédure indicateur {indicator}",
+        "title": title or f"Procédure indicateur {indicator}",
         "document": {"uri": f"https://intranet.example.org/qualite/{indicator}"},
         "dated": dated,
     }
     if until is not None:
         data["valid_until"] = until
-    return record(data, source_id=f"proof-{indicator}-{dated}", tenant=TENANT, source="manual")
+    source_id = f"proof-{indicator}-{dated}" + (f"-{title}" if title else "")
+    return record(data, source_id=source_id, tenant=TENANT, source="manual")
 
 
 def scenario_records() -> list[EvidenceRecord]:
@@ -366,30 +425,43 @@ async def load_scenario(store: Store) -> None:
     )
     proofs = [manual_proof(n) for n in (*MANUAL_ACTION, *MANUAL_ORG)]
     proofs.append(manual_proof(24, dated="2025-01-10", until="2026-01-10"))  # expired
+    proofs.extend(manual_proof(n, title=title) for n, title in COMPONENT_PROOFS.items())
     await store.evidence.write_batch(TENANT, "manual", proofs)
 
 
-# What the evaluation must say: every other applicable status is "proven".
-EXPECTED_ACTIONS: dict[tuple[str, int], str] = {
-    ("A1", 8): "partial",
-    ("A1", 30): "due",
-    ("A2", 30): "missing",
-    ("A3", 30): "partial",
-    ("A4", 11): "due",
-    ("A4", 30): "due",
+# What the evaluation must say: (status, a fragment of the French reason) of every
+# planted gap; every other applicable indicator is "proven". Statuses under
+# rnq-2019-v9 first, then what rnq-2026 changes.
+Expected = dict[tuple[str, int], tuple[str, str]]
+_A1_COLD = "enquête à froid auprès des apprenants attendue au plus tard le 2027-01-05"
+EXPECTED_ACTIONS_V9: Expected = {
+    ("A1", 8): ("partial", "2 apprenants sur 6 n'ont pas de positionnement d'entrée"),
+    ("A1", 30): ("due", _A1_COLD),
+    ("A2", 30): ("missing", "aucune enquête à chaud auprès des équipes pédagogiques"),
+    ("A3", 30): ("partial", "1 réponse sur 4 (25 %), sous le seuil de 50 %"),
+    ("A4", 11): ("due", "évaluation des acquis attendue au plus tard le 2026-12-03"),
+    ("A4", 30): ("due", "taux de réponse inconnu : nombre d'invités absent (à compléter"),
+}
+_RECOGNITION = "type de reconnaissance de la formation et modalités de financement"
+EXPECTED_ACTIONS_2026: Expected = EXPECTED_ACTIONS_V9 | {
+    (ref, 1): ("manual", f"preuve manuelle à joindre (document ou lien daté) : {_RECOGNITION}")
+    for ref in ACTIONS
 }
 NOT_APPLICABLE_ACTIONS: dict[str, set[int]] = {
     "A1": {13, 28},
     "A2": {3, 7, 12, 13, 16, 28},
     "A3": {3, 7, 13, 16, 28},
-    "A4": {3, 7, 13, 16, 28},
+    "A4": {3, 7, 13, 16},
 }
-EXPECTED_ORGANISATION: dict[int, str] = {
-    8: "partial",
-    11: "due",
-    22: "partial",
-    23: "manual",
-    24: "manual",
-    30: "partial",
+EXPECTED_ORGANISATION_V9: dict[int, tuple[str, str]] = {
+    8: ("partial", "1 action sur 4 non prouvée : A1 (partiel)"),
+    11: ("due", "1 action sur 4 à échéance (au plus tard le 2026-12-03) : A4"),
+    22: ("partial", "1 formateur sur 2 sans formation continue datée depuis 24 mois : p_t2"),
+    23: ("manual", "preuve manuelle à joindre"),
+    24: ("manual", "expirée le 2026-01-10"),
+    30: ("partial", "2 actions sur 4 non prouvées : A2 (manquant), A3 (partiel)"),
 }
-NOT_APPLICABLE_ORGANISATION = {13, 14, 15, 20, 27, 28, 29, 33}
+EXPECTED_ORGANISATION_2026: dict[int, tuple[str, str]] = EXPECTED_ORGANISATION_V9 | {
+    1: ("manual", "4 actions sur 4 non prouvées"),
+}
+NOT_APPLICABLE_ORGANISATION = {13, 14, 15, 20, 27, 29, 33}

@@ -6,11 +6,16 @@ from datetime import date
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from preuve.config.settings import TenantConfig
-from preuve.evidence.model import ActionCategory, TrainingAction
+from preuve.evidence.model import ActionCategory, DocumentRef, ManualProof, TrainingAction
 from preuve.mapping.applicability import action_applicability, organisation_applicability
+from preuve.mapping.evaluate import evaluate_facts
+from preuve.mapping.facts import ActionFacts, ManualProofFacts, TenantFacts
 from preuve.mapping.referential import Referential, shipped_referentials
+from preuve.mapping.result import Status
+from preuve.mapping.rules import build_rules
 
 VERSIONS = ["rnq-2019-v9", "rnq-2026"]
 NEW_ENTRANT_PROCESS_ONLY = {2, 3, 11, 13, 14, 19, 22, 24, 25, 26, 32}
@@ -108,6 +113,57 @@ def test_work_study_brings_13_and_28(version: str) -> None:
     assert {13, 28} & _applying(version, _tenant(), _action()) == set()
 
 
+def test_28_follows_periods_in_a_company_not_only_work_study(version: str) -> None:
+    internship = _action(work_based_periods=True)
+    assert not internship.work_study
+    applying = _applying(version, _tenant(), internship)
+    assert 28 in applying
+    assert 13 not in applying  # an internship is not work-study
+    assert 28 not in _applying(version, _tenant(), _action(work_based_periods=False))
+    # work-study implies periods in a company, stated or not
+    assert 28 in _applying(version, _tenant(), _action(work_study=True, work_based_periods=None))
+    for category in ("skills_assessment", "vae"):
+        assert 28 not in _applying(
+            version, _tenant(), _action(category=category, work_based_periods=True)
+        )
+
+
+def test_work_based_periods_is_optional_and_consistent() -> None:
+    older = _action()  # a payload written before the field existed
+    assert older.work_based_periods is None
+    assert not older.in_company_periods
+    assert _action(work_study=True).in_company_periods
+    with pytest.raises(ValidationError, match="work_based_periods is false but work_study"):
+        _action(work_study=True, work_based_periods=False)
+
+
+def test_13_is_disputed_for_training_not_for_apprenticeship(version: str) -> None:
+    referential = shipped_referentials()[version]
+    assert referential.indicator(13).applies_to.training == "disputed"
+    assert referential.indicator(13).conditions == ("work_study",)
+    work_study = action_applicability(referential, _tenant(), _action(work_study=True))
+    assert work_study[13].applies
+    assert work_study[13].disputed
+    plain = action_applicability(referential, _tenant(), _action())
+    assert not plain[13].applies
+    apprenticeship = action_applicability(
+        referential, _tenant(), _action(category="apprenticeship")
+    )
+    assert apprenticeship[13].applies
+    assert not apprenticeship[13].disputed
+    # organisation level: disputed only when no action needs it undisputedly
+    only_training = organisation_applicability(referential, _tenant(), [_action(work_study=True)])
+    assert only_training[13].applies
+    assert only_training[13].disputed
+    mixed = organisation_applicability(
+        referential,
+        _tenant(categories=["training", "apprenticeship"]),
+        [_action(work_study=True), _action(action_ref="b", category="apprenticeship")],
+    )
+    assert mixed[13].applies
+    assert not mixed[13].disputed
+
+
 def test_tenant_subcontracting_brings_27(version: str) -> None:
     assert 27 in _applying(version, _tenant(subcontracting=True), _action())
     assert 27 not in _applying(version, _tenant(), _action())
@@ -192,6 +248,9 @@ def test_exact_indicators_per_category(version: str, category: str) -> None:
         ),
     )
     assert every == EVERY_CONDITION[category] | extra
+    # periods in a company without work-study: 28 for training, nothing else changes
+    periods = _applying(version, _tenant(), _action(category=category, work_based_periods=True))
+    assert periods == plain | ({28} if category == "training" else set())
     short = _applying(version, _tenant(), _action(category=category, end_date=date(2026, 10, 6)))
     assert short == plain - {12}
 
@@ -207,3 +266,193 @@ def test_2026_keeps_the_major_only_and_new_entrant_lists() -> None:
     for indicator in old.indicators:  # 1-32 keep their criterion and applicability
         assert referential.indicator(indicator.number).criterion == indicator.criterion
         assert referential.indicator(indicator.number).applies_to == indicator.applies_to
+
+
+# -- the organisation's profile, when no action says otherwise -------------------
+
+CONDITIONAL = {3, 7, 13, 16, 28}
+
+
+def _profile_only(version: str, **values: Any) -> set[int]:
+    referential = shipped_referentials()[version]
+    found = organisation_applicability(referential, _tenant(**values), [])
+    return {n for n, a in found.items() if a.applies}
+
+
+def test_unknown_profile_hides_nothing(version: str) -> None:
+    # None (not stated) keeps the former behaviour: every condition counts as met
+    assert _profile_only(version) >= CONDITIONAL
+    assert (
+        _profile_only(version, certifying=True, work_study=True, work_based_periods=True)
+        >= CONDITIONAL
+    )
+
+
+def test_profile_not_certifying_drops_3_7_16(version: str) -> None:
+    applying = _profile_only(version, certifying=False)
+    assert {3, 7, 16} & applying == set()
+    assert {13, 28} <= applying  # other conditions stay unknown
+    assert {3, 7, 16} <= _profile_only(version, certifying=True)
+    # an apprenticeship always prepares a certification, whatever the flag says
+    assert {3, 7, 16} <= _profile_only(
+        version, certifying=False, categories=["training", "apprenticeship"]
+    )
+    # VAE: 16 is asked of every VAE, 3 and 7 only when certifying
+    vae = _profile_only(version, certifying=False, categories=["vae"])
+    assert 16 in vae
+    assert {3, 7} & vae == set()
+
+
+def test_profile_without_work_study_drops_13(version: str) -> None:
+    applying = _profile_only(version, work_study=False)
+    assert 13 not in applying
+    assert {3, 7, 16, 28} <= applying  # periods in a company are still unknown
+    assert {13, 28} <= _profile_only(version, work_study=True)
+    referential = shipped_referentials()[version]
+    declared = organisation_applicability(referential, _tenant(work_study=True), [])
+    assert declared[13].disputed  # a training organisation: the training cell is disputed
+
+
+def test_profile_without_periods_in_a_company_drops_28(version: str) -> None:
+    applying = _profile_only(version, work_based_periods=False)
+    assert 28 not in applying
+    assert {3, 7, 13, 16} <= applying
+    assert 28 in _profile_only(version, work_based_periods=True)
+    assert 28 in _profile_only(version, work_study=False, work_based_periods=True)
+    training_only = _profile_only(
+        version, certifying=False, work_study=False, work_based_periods=False
+    )
+    assert CONDITIONAL & training_only == set()
+    assert (
+        _profile_only(
+            version,
+            certifying=False,
+            work_study=False,
+            work_based_periods=False,
+            categories=["training", "apprenticeship"],
+        )
+        >= CONDITIONAL
+    )
+
+
+def test_profile_flags_are_consistent() -> None:
+    with pytest.raises(ValidationError, match="work_based_periods = false contradicts"):
+        _tenant(work_study=True, work_based_periods=False)
+    tenant = _tenant()
+    assert (tenant.certifying, tenant.work_study, tenant.work_based_periods) == (None, None, None)
+
+
+def test_an_action_overrides_a_profile_saying_no(version: str) -> None:
+    referential = shipped_referentials()[version]
+    tenant = _tenant(certifying=False, work_study=False, work_based_periods=False)
+    certifying = _action(certification_register="RNCP", certification_code="RNCP1")
+    found = organisation_applicability(referential, tenant, [certifying])
+    assert all(found[n].applies for n in (3, 7, 16))
+    assert not found[13].applies
+    assert not found[28].applies
+    internship = organisation_applicability(referential, tenant, [_action(work_based_periods=True)])
+    assert internship[28].applies
+    assert not internship[3].applies
+
+
+def test_a_profile_saying_yes_keeps_the_indicator_when_no_action_needs_it(version: str) -> None:
+    referential = shipped_referentials()[version]
+    plain = [_action()]  # e.g. Moodle courses without a certification code
+    unknown = organisation_applicability(referential, _tenant(), plain)
+    assert not any(unknown[n].applies for n in CONDITIONAL)
+    declared = organisation_applicability(
+        referential,
+        _tenant(certifying=True, work_study=True, new_entrant=True),
+        plain,
+    )
+    assert all(declared[n].applies and declared[n].from_profile for n in CONDITIONAL)
+    assert declared[13].disputed
+    assert not declared[3].disputed
+    assert declared[13].new_entrant_process_only
+    # a skills-assessment centre is never asked for them
+    bc = organisation_applicability(
+        referential,
+        _tenant(categories=["skills_assessment"], certifying=True, work_study=True),
+        [_action(category="skills_assessment")],
+    )
+    assert not any(bc[n].applies for n in CONDITIONAL)
+
+
+AS_OF_DAY = date(2026, 11, 30)
+
+
+def _evaluate(version: str, tenant: TenantConfig, facts: TenantFacts) -> Any:
+    referential = shipped_referentials()[version]
+    return evaluate_facts(facts, tenant, referential, build_rules(), AS_OF_DAY, AS_OF_DAY)
+
+
+def _facts(
+    *actions: TrainingAction, proofs: dict[int, list[ManualProofFacts]] | None = None
+) -> TenantFacts:
+    return TenantFacts(
+        actions={a.action_ref: ActionFacts(action=a, evidence_id=i) for i, a in enumerate(actions)},
+        trainers={},
+        manual_proofs=proofs or {},
+    )
+
+
+def test_coverage_follows_the_profile_without_actions(version: str) -> None:
+    no_actions = _facts()
+    unknown = _evaluate(version, _tenant(), no_actions)
+    for n in CONDITIONAL:
+        assert unknown.indicator(n).status is Status.MISSING  # no action: sync a source
+    training_only = _evaluate(
+        version,
+        _tenant(certifying=False, work_study=False, work_based_periods=False),
+        no_actions,
+    )
+    for n in CONDITIONAL:
+        assert training_only.indicator(n).status is Status.NOT_APPLICABLE
+    assert training_only.indicator(8).status is Status.MISSING
+
+
+def test_coverage_of_an_indicator_only_the_profile_declares(version: str) -> None:
+    tenant = _tenant(certifying=True, work_study=True)
+    result = _evaluate(version, tenant, _facts(_action()))
+    assert result.action("a").indicator(3).status is Status.NOT_APPLICABLE
+    three = result.indicator(3)
+    assert three.status is Status.MANUAL
+    assert three.reason.fr.startswith("déclaré par le profil de l'organisme")
+    assert result.indicator(13).disputed
+    assert result.indicator(13).status is Status.MANUAL
+    # without the flags the same action leaves them not applicable
+    plain = _evaluate(version, _tenant(), _facts(_action()))
+    assert plain.indicator(3).status is Status.NOT_APPLICABLE
+    # an organisation-wide manual proof proves it
+    proof = ManualProof(
+        indicator=3,
+        title="Taux d'obtention publiés",
+        document=DocumentRef(uri="https://example.org/taux"),
+        dated=date(2026, 9, 1),
+    )
+    proven = _evaluate(version, tenant, _facts(_action(), proofs={3: [ManualProofFacts(7, proof)]}))
+    assert proven.indicator(3).status is Status.PROVEN
+    assert proven.indicator(3).evidence_ids == [7]
+
+
+def test_coverage_result_says_13_is_disputed(version: str) -> None:
+    result = _evaluate(version, _tenant(), _facts(_action(work_study=True)))
+    assert result.action("a").indicator(13).disputed
+    assert result.action("a").indicator(13).status is Status.MANUAL
+    assert result.indicator(13).disputed
+    assert result.as_json()["organisation"][12]["disputed"] is True
+
+
+def test_indicator_33_minor_nonconformity_is_inferred_and_provisional() -> None:
+    new = shipped_referentials()["rnq-2026"].indicator(33)
+    assert new.minor_nc_possible
+    assert new.minor_nc_inferred
+    assert new.provisional
+    assert "inferred, not reported" in (new.applicability_note_en or "")
+    inferred = [
+        (r.version, i.number)
+        for r in shipped_referentials().values()
+        for i in r.indicators
+        if i.minor_nc_inferred
+    ]
+    assert inferred == [("rnq-2026", 33)]

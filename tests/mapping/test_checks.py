@@ -1,4 +1,5 @@
-"""More gaps on top of the scenario: attendance, distance follow-up, trainers."""
+"""More gaps on top of the scenario: attendance, distance follow-up, trainers, surveys,
+the manual parts of indicators, and checks run on hand-built facts."""
 
 from __future__ import annotations
 
@@ -9,12 +10,30 @@ from rich.console import Console
 from sqlalchemy import select, update
 
 from preuve.cli.coverage_commands import render_coverage
-from preuve.evidence.model import EvidenceRecord, Withdrawal
-from preuve.mapping import Status, evaluate
+from preuve.evidence.model import EvidenceRecord, ManualProof, TrainingAction, Withdrawal
+from preuve.mapping import Status, checks, evaluate
+from preuve.mapping.evaluate import evaluate_facts
+from preuve.mapping.facts import (
+    ActionFacts,
+    LearnerFacts,
+    ManualProofFacts,
+    SurveyFacts,
+    TenantFacts,
+)
+from preuve.mapping.referential import shipped_referentials
+from preuve.mapping.rules import Rule, build_rules, validate_overrides
 from preuve.store import Store
 from preuve.store.schema import evidence
 from tests.factories import record
-from tests.mapping.scenario import AS_OF, SOURCE, TENANT, load_scenario, tenant_config
+from tests.mapping.scenario import (
+    AS_OF,
+    COMPONENT_PROOFS,
+    SOURCE,
+    TENANT,
+    load_scenario,
+    manual_proof,
+    tenant_config,
+)
 
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 
@@ -83,18 +102,127 @@ async def test_a_matching_qualification_must_be_dated_by_the_evaluation_day(
     assert result.indicator(21).status is Status.PROVEN
 
 
-async def test_distance_modules_must_be_followed(store: Store) -> None:
+def _completions(ref: str, learners: int, modules: tuple[str, ...]) -> list[Withdrawal]:
+    return [
+        _withdraw("completion", f"completion/{ref}/{module}/p_{ref.lower()}_{number}")
+        for module in modules
+        for number in range(learners)
+    ]
+
+
+async def test_distance_modules_are_checked_per_module(store: Store) -> None:
     await load_scenario(store)
+    # p_a2_4 completed only the first of A2's two distance modules.
     await store.evidence.write_batch(
-        TENANT, SOURCE, [], withdrawals=[_withdraw("activity", "activity/A2/p_a2_4")]
+        TENANT,
+        SOURCE,
+        [],
+        withdrawals=[_withdraw("completion", "completion/A2/A2-module-2/p_a2_4")],
     )
     result = await evaluate(store, tenant_config(), as_of=AS_OF)
     nineteen = result.action("A2").indicator(19)
     assert nineteen.status is Status.PARTIAL
     assert nineteen.at_fault == ["p_a2_4"]
+    assert (
+        "1 apprenant sur 5 a achevé moins de 2 des 2 modules à distance : p_a2_4"
+        in nineteen.reason.fr
+    )
+    assert "1 learner out of 5 completed fewer than 2 of the 2 distance modules" in (
+        nineteen.reason.en
+    )
+    # A share of the modules is enough when the tenant says so.
+    half = tenant_config(rules={"distance_followed": {"min_module_share": 0.5}})
+    assert (await evaluate(store, half, as_of=AS_OF)).action("A2").indicator(19).status is (
+        Status.PROVEN
+    )
+    # The V9 reading guide does not ask for it: 19 is the resources there.
+    v9 = await evaluate(store, tenant_config(referential_version="rnq-2019-v9"), as_of=AS_OF)
+    assert v9.action("A2").indicator(19).status is Status.PROVEN
+    assert {f.rule for f in v9.action("A2").indicator(19).findings} == {"resources"}
+    # face-to-face actions without distance resources are not asked for it
+    distance = next(
+        f for f in result.action("A1").indicator(19).findings if f.rule == "distance_followed"
+    )
+    assert distance.status is Status.NOT_APPLICABLE
+
+
+async def test_distance_module_completion_is_due_until_the_learner_s_end(store: Store) -> None:
+    await load_scenario(store)
+    await store.evidence.write_batch(
+        TENANT,
+        SOURCE,
+        [],
+        withdrawals=[_withdraw("completion", "completion/A2/A2-module-2/p_a2_4")],
+    )
+    # A2 ends on 2026-10-13; modules_due_days (7) later, the completion is late.
+    for day, status in ((date(2026, 10, 13), Status.DUE), (date(2026, 10, 21), Status.PARTIAL)):
+        result = await evaluate(store, tenant_config(), as_of=day, audit_date=AS_OF)
+        nineteen = result.action("A2").indicator(19)
+        assert nineteen.status is status, day
+    result = await evaluate(store, tenant_config(), as_of=date(2026, 10, 13), audit_date=AS_OF)
+    nineteen = result.action("A2").indicator(19)
+    assert nineteen.due_by == date(2026, 10, 20)
+    assert nineteen.at_fault == []
+    assert "achèvement des modules à distance attendu au plus tard le 2026-10-20" in (
+        nineteen.reason.fr
+    )
+
+
+async def test_untracked_distance_modules_are_named(store: Store) -> None:
+    await load_scenario(store)
+    untracked = _lms(
+        {
+            "kind": "learning_resource",
+            "action_ref": "A2",
+            "resource_ref": "A2-classe-virtuelle",
+            "title": "Classe virtuelle",
+            "distance": True,
+        },
+        "resource/A2/A2-classe-virtuelle",
+        None,
+    )
+    await store.evidence.write_batch(TENANT, SOURCE, [untracked])
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    nineteen = result.action("A2").indicator(19)
+    assert nineteen.status is Status.PROVEN  # the tracked modules were completed
+    assert "1 module à distance sans suivi d'achèvement, non vérifié" in nineteen.reason.fr
+
+
+async def test_distance_falls_back_to_learners_without_module_completions(
+    store: Store,
+) -> None:
+    await load_scenario(store)
+    # No completion names a distance module: traces are checked per learner.
+    withdrawals = _completions("A2", 5, ("A2-module-1", "A2-module-2"))
+    withdrawals.append(_withdraw("activity", "activity/A2/p_a2_4"))
+    await store.evidence.write_batch(TENANT, SOURCE, [], withdrawals=withdrawals)
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    nineteen = result.action("A2").indicator(19)
+    assert nineteen.status is Status.PARTIAL
+    assert nineteen.at_fault == ["p_a2_4"]
     assert "1 apprenant sur 5 sans trace d'activité : p_a2_4" in nineteen.reason.fr
-    # face-to-face actions are not asked for distance traces
-    assert result.action("A1").indicator(19).status is Status.PROVEN
+    await store.evidence.write_batch(
+        TENANT,
+        SOURCE,
+        [
+            _lms(
+                {
+                    "kind": "activity",
+                    "action_ref": "A2",
+                    "person_ref": "p_a2_4",
+                    "activity_ref": "A2-module-1",
+                    "verb": "viewed",
+                    "at": "2026-10-12T20:00:00+00:00",
+                },
+                "activity/A2/p_a2_4/again",
+                datetime(2026, 10, 12, 20, tzinfo=UTC),
+            )
+        ],
+    )
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    nineteen = result.action("A2").indicator(19)
+    assert nineteen.status is Status.PROVEN
+    assert "contrôle par apprenant, pas par module" in nineteen.reason.fr
 
 
 async def test_trainer_without_file_or_matching_qualification(store: Store) -> None:
@@ -152,7 +280,10 @@ async def test_tenant_without_any_action(store: Store) -> None:
     for number in (1, 2, 8, 30):
         item = result.indicator(number)
         assert item.status is Status.MISSING
-        assert item.reason.fr == "aucune action de formation n'est connue : synchronisez une source"
+        # 2 and 30 also name their manual parts (calculation method, funders' views)
+        assert item.reason.fr.startswith(
+            "aucune action de formation n'est connue : synchronisez une source"
+        )
     assert result.indicator(21).reason.fr == "aucun formateur inscrit sur une action active"
     assert result.indicator(23).status is Status.MANUAL
     assert result.indicator(14).status is Status.NOT_APPLICABLE  # training-only profile
@@ -382,3 +513,403 @@ async def test_an_absence_is_not_attendance(store: Store) -> None:
     result = await evaluate(store, tenant_config(), as_of=AS_OF)
     ten = result.action("A3").indicator(10)
     assert ten.reason.fr == "1 apprenant sur 4 sans émargement sur tous les créneaux (6) : p_a3_1"
+
+
+# ---------------------------------------------------------------------------
+# Indicator 30: who is asked, response rates, deadlines
+# ---------------------------------------------------------------------------
+
+
+def _rule(rule_id: str, **overrides: Any) -> Rule:
+    rules = build_rules({rule_id: overrides} if overrides else None)
+    return next(r for r in rules if r.id == rule_id)
+
+
+def _action(**fields: Any) -> TrainingAction:
+    values: dict[str, Any] = {
+        "action_ref": "X1",
+        "title": "Action",
+        "start_date": "2026-10-05",
+        "end_date": "2026-10-07",
+    }
+    values.update(fields)
+    return TrainingAction.model_validate(values)
+
+
+def _learners(count: int) -> list[LearnerFacts]:
+    return [
+        LearnerFacts("X1", f"p_{n}", "completed", date(2026, 10, 5), date(2026, 10, 7), n)
+        for n in range(count)
+    ]
+
+
+def _survey(stakeholder: str, timing: str, invited: int | None, responses: int) -> SurveyFacts:
+    return SurveyFacts(f"X1-{timing}-{stakeholder}", timing, stakeholder, invited, responses, 9)
+
+
+def _asked(finding: Any) -> set[str]:
+    """The stakeholder:timing pairs a satisfaction finding names as missing."""
+    return set(finding.at_fault)
+
+
+def test_satisfaction_asks_each_stakeholder_where_concerned() -> None:
+    rule = _rule("satisfaction", cold_required=False)
+    late = date(2026, 12, 1)  # every hot survey's deadline has passed
+    plain = ActionFacts(action=_action(), evidence_id=1, learners=_learners(2), trainers=["p_t"])
+    assert _asked(checks.satisfaction(rule, plain, late)) == {"hot:learner", "hot:trainer"}
+    company = ActionFacts(
+        action=_action(work_based_periods=True), evidence_id=1, learners=_learners(2)
+    )
+    assert _asked(checks.satisfaction(rule, company, late)) == {
+        "hot:learner",
+        "hot:trainer",
+        "hot:employer",
+    }
+    apprenticeship = ActionFacts(action=_action(category="apprenticeship"), evidence_id=1)
+    assert "hot:employer" in _asked(checks.satisfaction(rule, apprenticeship, late))
+    # Guide V9: a subcontractor asks the learners (and its client); a skills
+    # assessment, the learners and the teaching team.
+    subcontracted = ActionFacts(action=_action(subcontracted=True, work_study=True), evidence_id=1)
+    assert _asked(checks.satisfaction(rule, subcontracted, late)) == {"hot:learner"}
+    assessment = ActionFacts(
+        action=_action(category="skills_assessment", work_based_periods=True), evidence_id=1
+    )
+    assert _asked(checks.satisfaction(rule, assessment, late)) == {"hot:learner", "hot:trainer"}
+    # per tenant: companies on every action, funders per action, learners only
+    every = _rule("satisfaction", cold_required=False, employer_on_every_action=True)
+    assert "hot:employer" in _asked(checks.satisfaction(every, plain, late))
+    funders = _rule("satisfaction", cold_required=False, stakeholders=["learner", "funder"])
+    assert _asked(checks.satisfaction(funders, plain, late)) == {"hot:learner", "hot:funder"}
+    learners = _rule("satisfaction", cold_required=False, stakeholders=["learner"])
+    assert _asked(checks.satisfaction(learners, plain, late)) == {"hot:learner"}
+
+
+def test_cold_surveys_are_asked_of_the_listed_stakeholders() -> None:
+    facts = ActionFacts(
+        action=_action(work_based_periods=True), evidence_id=1, learners=_learners(2)
+    )
+    after_cold = date(2027, 1, 10)
+    default = checks.satisfaction(_rule("satisfaction"), facts, after_cold)
+    assert {"cold:learner"} == {r for r in default.at_fault if r.startswith("cold:")}
+    both = _rule("satisfaction", cold_stakeholders=["learner", "employer"])
+    assert {r for r in checks.satisfaction(both, facts, after_cold).at_fault if "cold" in r} == {
+        "cold:learner",
+        "cold:employer",
+    }
+
+
+def test_a_low_response_rate_is_due_until_the_survey_deadline() -> None:
+    rule = _rule("satisfaction", stakeholders=["learner"], cold_required=False)
+    facts = ActionFacts(
+        action=_action(),
+        evidence_id=1,
+        learners=_learners(4),
+        surveys=[_survey("learner", "hot", 4, 1)],
+    )
+    deadline = date(2026, 10, 7 + rule.params.hot_due_days)
+    before = checks.satisfaction(rule, facts, deadline)
+    assert before.status is Status.DUE
+    assert before.due_by == deadline
+    assert before.at_fault == []
+    assert "relances possibles jusqu'au" in before.reason.fr
+    after = checks.satisfaction(rule, facts, date(2026, 10, 8 + rule.params.hot_due_days))
+    assert after.status is Status.PARTIAL
+    assert after.due_by is None
+    assert after.at_fault == ["X1-hot-learner"]
+    assert "sous le seuil de 50 %" in after.reason.fr
+
+
+def test_a_survey_without_invited_count_has_an_unknown_rate() -> None:
+    facts = ActionFacts(
+        action=_action(work_based_periods=True),
+        evidence_id=1,
+        surveys=[_survey("employer", "hot", None, 3)],
+    )
+    late = date(2026, 12, 1)
+    rule = _rule("satisfaction", stakeholders=["employer"], cold_required=False)
+    unknown = checks.satisfaction(rule, facts, late)
+    assert unknown.status is Status.PARTIAL  # not 100 %: the rate is unknown
+    assert unknown.reason.fr == (
+        "enquête à chaud (entreprises) : 3 réponses, taux de réponse inconnu : "
+        "nombre d'invités absent"
+    )
+    assert unknown.at_fault == ["X1-hot-employer"]
+    in_time = checks.satisfaction(rule, facts, date(2026, 10, 10))
+    assert in_time.status is Status.DUE
+    # A tenant can accept a number of answers instead of a rate.
+    enough = _rule(
+        "satisfaction",
+        stakeholders=["employer"],
+        cold_required=False,
+        min_responses_without_invited=3,
+    )
+    proven = checks.satisfaction(enough, facts, late)
+    assert proven.status is Status.PROVEN
+    assert "nombre d'invités inconnu (au moins 3 réponses attendues)" in proven.reason.fr
+    more = _rule(
+        "satisfaction",
+        stakeholders=["employer"],
+        cold_required=False,
+        min_responses_without_invited=4,
+    )
+    assert checks.satisfaction(more, facts, late).status is Status.PARTIAL
+
+
+def test_the_teaching_team_is_invited_by_default_as_enrolled() -> None:
+    rule = _rule("satisfaction", stakeholders=["trainer"], cold_required=False)
+    late = date(2026, 12, 1)
+    facts = ActionFacts(
+        action=_action(),
+        evidence_id=1,
+        trainers=["p_t1", "p_t2", "p_t3"],
+        surveys=[_survey("trainer", "hot", None, 1)],
+    )
+    low = checks.satisfaction(rule, facts, late)
+    assert low.status is Status.PARTIAL
+    assert "1 réponse sur 3 (33 %)" in low.reason.fr
+    facts.surveys = [_survey("trainer", "hot", None, 2)]
+    assert checks.satisfaction(rule, facts, late).status is Status.PROVEN
+
+
+async def test_satisfaction_overrides_per_tenant(store: Store) -> None:
+    await load_scenario(store)
+    learners_only = tenant_config(rules={"satisfaction": {"stakeholders": ["learner"]}})
+    result = await evaluate(store, learners_only, as_of=AS_OF)
+    assert result.action("A2").indicator(30).at_fault == ["hot:learner"]
+    # A4's company survey (2 answers, no invited count) is enough with a count threshold,
+    # and its learners' rate with a lower one: only the cold survey is left.
+    lenient = tenant_config(
+        rules={"satisfaction": {"min_response_rate": 0.25, "min_responses_without_invited": 2}}
+    )
+    a4 = (await evaluate(store, lenient, as_of=date(2026, 12, 4))).action("A4").indicator(30)
+    assert a4.status is Status.DUE
+    assert a4.reason.fr.startswith("enquête à froid auprès des apprenants")
+    strict = await evaluate(store, tenant_config(), as_of=date(2026, 12, 4))
+    a4 = strict.action("A4").indicator(30)
+    assert a4.status is Status.PARTIAL  # the hot-survey deadline (2026-12-03) has passed
+    assert a4.at_fault == ["A4-hot", "A4-hot-employer"]
+
+
+# ---------------------------------------------------------------------------
+# Indicator 2: what the published rates cover
+# ---------------------------------------------------------------------------
+
+
+async def test_subcontracted_actions_are_left_out_of_the_rates(store: Store) -> None:
+    await load_scenario(store)
+    a3 = {
+        "kind": "training_action",
+        "action_ref": "A3",
+        "title": "Sauveteur secouriste du travail",
+        "duration_hours": 21,
+        "modality": "face_to_face",
+        "start_date": "2026-11-02",
+        "end_date": "2026-11-04",
+        "domains": ["secourisme"],
+        "subcontracted": True,
+    }
+    await store.evidence.write_batch(TENANT, SOURCE, [_lms(a3, "action/A3", None)])
+    for version in ("rnq-2026", "rnq-2019-v9"):
+        result = await evaluate(store, tenant_config(referential_version=version), as_of=AS_OF)
+        rates = result.indicator(2)
+        assert rates.metrics is not None
+        assert "A3" not in rates.metrics["per_action"]
+        assert rates.metrics["per_year"]["2026"]["actions"] == 3
+        finding = next(f for f in rates.findings if f.rule == "result_indicators")
+        assert finding.status is Status.PROVEN
+        assert finding.reason.fr == (
+            "indicateurs de résultats calculés pour 3 actions terminées ; 1 action réalisée "
+            "en sous-traitance exclue (le donneur d'ordres diffuse leurs résultats) : A3"
+        )
+        # 1, 2 and 3 do not apply to an action delivered as a subcontractor
+        assert result.action("A3").indicator(1).status is Status.NOT_APPLICABLE
+
+
+def test_rates_of_a_subcontractor_only_are_not_applicable() -> None:
+    facts = TenantFacts(
+        actions={"X1": ActionFacts(action=_action(subcontracted=True), evidence_id=1)},
+        trainers={},
+        manual_proofs={},
+    )
+    finding = checks.result_rates(_rule("result_indicators"), facts, AS_OF)
+    assert finding.status is Status.NOT_APPLICABLE
+    assert "donneur d'ordres" in finding.reason.fr
+
+
+# ---------------------------------------------------------------------------
+# Manual parts of indicators (rnq-2026 additions, funders' views)
+# ---------------------------------------------------------------------------
+
+
+def _proof_id(indicator: int) -> str:
+    return manual_proof(indicator, title=COMPONENT_PROOFS[indicator]).provenance.source_id
+
+
+async def _withdraw_proofs(store: Store, *indicators: int) -> None:
+    await store.evidence.write_batch(
+        TENANT,
+        "manual",
+        [],
+        withdrawals=[_withdraw("manual_proof", _proof_id(n)) for n in indicators],
+    )
+
+
+async def test_2026_components_need_their_proofs(store: Store) -> None:
+    await load_scenario(store)
+    await _withdraw_proofs(store, 2, 12, 19)
+    new = await evaluate(store, tenant_config(), as_of=AS_OF)
+    old = await evaluate(store, tenant_config(referential_version="rnq-2019-v9"), as_of=AS_OF)
+    expected = {
+        # (action or None, indicator): what the reason asks for
+        (None, 2): "modalités de calcul des indicateurs de résultats publiées",
+        ("A1", 12): "prévention et traitement des violences",
+        ("A2", 19): "référent pédagogique désigné pour la formation",
+    }
+    for (ref, number), what in expected.items():
+        item = new.action(ref).indicator(number) if ref else new.indicator(number)
+        assert item.status is Status.MANUAL, (ref, number)
+        assert item.reason.fr.startswith(
+            f"preuve manuelle à joindre (document ou lien daté) : {what}"
+        )
+        assert item.reason.fr.endswith("(référentiel 2026, provisoire)")
+        assert item.reason.en.startswith("manual proof needed (dated document or link): ")
+        assert item.provisional
+        before = old.action(ref).indicator(number) if ref else old.indicator(number)
+        assert before.status is Status.PROVEN, (ref, number)
+    # The evidence-based parts still say what they lack, next to the manual part.
+    withdrawals = [
+        _withdraw("attendance", "attendance/A3/p_a3_0/2026-11-03/am"),
+        _withdraw("attendance", "attendance/A3/p_a3_0/2026-11-03/pm"),
+    ]
+    await store.evidence.write_batch(TENANT, SOURCE, [], withdrawals=withdrawals)
+    twelve = (await evaluate(store, tenant_config(), as_of=AS_OF)).action("A3").indicator(12)
+    assert twelve.status is Status.PARTIAL
+    assert twelve.reason.fr.startswith("1 apprenant sur 4 sans émargement")
+    assert "prévention et traitement des violences" in twelve.reason.fr
+
+
+async def test_an_action_level_proof_covers_its_action_only(store: Store) -> None:
+    await load_scenario(store)
+    await _withdraw_proofs(store, 12)
+    a1_only = ManualProof.model_validate(
+        {
+            "indicator": 12,
+            "action_ref": "A1",
+            "title": "Charte de prévention des violences (Excel)",
+            "document": {"uri": "https://intranet.example.org/qualite/12-a1"},
+            "dated": "2026-09-01",
+        }
+    )
+    proof = record(
+        a1_only.model_dump(mode="json"), source_id="proof-12-a1", tenant=TENANT, source="manual"
+    )
+    await store.evidence.write_batch(TENANT, "manual", [proof])
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    assert result.action("A1").indicator(12).status is Status.PROVEN
+    assert result.action("A3").indicator(12).status is Status.MANUAL
+    assert result.indicator(12).at_fault == ["A3", "A4"]
+
+
+async def test_the_risk_analysis_needs_a_proof_titled_so(store: Store) -> None:
+    await load_scenario(store)
+    await _withdraw_proofs(store, 32)  # the generic proof of 32 is left
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    thirty_two = result.indicator(32)
+    assert thirty_two.status is Status.MANUAL
+    assert "analyse des risques sur la qualité des formations délivrées" in thirty_two.reason.fr
+    assert "titre contenant « risque » ou « risk »" in thirty_two.reason.fr
+    v9 = await evaluate(store, tenant_config(referential_version="rnq-2019-v9"), as_of=AS_OF)
+    assert v9.indicator(32).status is Status.PROVEN
+    titled = manual_proof(32, title="Cartographie des RISQUES qualité")  # case and accents
+    await store.evidence.write_batch(TENANT, "manual", [titled])
+    assert (await evaluate(store, tenant_config(), as_of=AS_OF)).indicator(32).status is (
+        Status.PROVEN
+    )
+
+
+async def test_funders_views_where_there_are_funders(store: Store) -> None:
+    await load_scenario(store)
+    await _withdraw_proofs(store, 30)
+    for version, rule_id in (
+        ("rnq-2026", "funder_feedback_if_any"),
+        ("rnq-2019-v9", "funder_feedback"),
+    ):
+        result = await evaluate(store, tenant_config(referential_version=version), as_of=AS_OF)
+        funders = next(f for f in result.indicator(30).findings if f.rule == rule_id)
+        assert funders.status is Status.MANUAL, version
+        assert "appréciations des financeurs" in funders.reason.fr
+    # rnq-2026: "financeurs (le cas échéant)": an organisation without funders says so.
+    without = tenant_config(rules={"funder_feedback_if_any": {"required": False}})
+    result = await evaluate(store, without, as_of=AS_OF)
+    funders = next(f for f in result.indicator(30).findings if f.rule == "funder_feedback_if_any")
+    assert funders.status is Status.NOT_APPLICABLE
+    assert funders.reason.fr.startswith("sans objet : l'organisme déclare ne pas être concerné")
+    # The V9 guide names funders without condition: they cannot be waived there.
+    problems = validate_overrides({"funder_feedback": {"required": False}})
+    assert any(
+        p.startswith("rules.funder_feedback") and "cannot be waived" in p for p in problems
+    ), problems
+
+
+def test_funders_are_not_asked_of_skills_assessments_and_subcontracting() -> None:
+    rule = _rule("funder_feedback_if_any")
+    only = TenantFacts(
+        actions={
+            "X1": ActionFacts(action=_action(category="skills_assessment"), evidence_id=1),
+            "X2": ActionFacts(action=_action(action_ref="X2", subcontracted=True), evidence_id=2),
+        },
+        trainers={},
+        manual_proofs={},
+    )
+    finding = checks.manual_component_organisation(rule, only, AS_OF)
+    assert finding.status is Status.NOT_APPLICABLE
+    only.actions["X3"] = ActionFacts(action=_action(action_ref="X3"), evidence_id=3)
+    assert checks.manual_component_organisation(rule, only, AS_OF).status is Status.MANUAL
+
+
+def test_the_pedagogical_referent_threshold_is_set_per_tenant() -> None:
+    facts = ActionFacts(action=_action(), evidence_id=1, trainers=["p_t1"])
+    assert checks.manual_component_action(_rule("pedagogical_referent"), facts, AS_OF).status is (
+        Status.MANUAL
+    )
+    two = _rule("pedagogical_referent", min_trainers=2)
+    below = checks.manual_component_action(two, facts, AS_OF)
+    assert below.status is Status.NOT_APPLICABLE
+    assert below.reason.fr == "1 formateur : référent pédagogique exigé à partir de 2"
+    facts.trainers.append("p_t2")
+    assert checks.manual_component_action(two, facts, AS_OF).status is Status.MANUAL
+    assert any(
+        "min_trainers" in p
+        for p in validate_overrides({"violence_prevention": {"min_trainers": 2}})
+    )
+
+
+def test_indicator_33_asks_for_the_learners_evaluation_under_2026_only() -> None:
+    apprenticeship = _action(category="apprenticeship")
+    facts = TenantFacts(
+        actions={"X1": ActionFacts(action=apprenticeship, evidence_id=1)},
+        trainers={},
+        manual_proofs={},
+    )
+    tenant = tenant_config(categories=["apprenticeship"])
+    referentials = shipped_referentials()
+    new = evaluate_facts(facts, tenant, referentials["rnq-2026"], build_rules(), AS_OF, AS_OF)
+    thirty_three = new.indicator(33)
+    assert thirty_three.status is Status.MANUAL
+    assert "évaluation des contenus et des enseignements par les apprenants" in (
+        thirty_three.reason.fr
+    )
+    old = evaluate_facts(facts, tenant, referentials["rnq-2019-v9"], build_rules(), AS_OF, AS_OF)
+    assert 33 not in {i.indicator for i in old.organisation}
+    proof = ManualProof.model_validate(
+        {
+            "indicator": 33,
+            "title": "Évaluation des enseignements par les apprentis",
+            "document": {"uri": "https://intranet.example.org/qualite/33"},
+            "dated": "2026-09-01",
+        }
+    )
+    facts.manual_proofs[33] = [ManualProofFacts(41, proof)]
+    new = evaluate_facts(facts, tenant, referentials["rnq-2026"], build_rules(), AS_OF, AS_OF)
+    assert new.indicator(33).status is Status.PROVEN
+    assert new.indicator(33).evidence_ids == [41]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +12,16 @@ import pytest
 from pydantic import ValidationError
 
 from preuve.config.settings import TenantConfig
+from preuve.mapping.evaluate import evaluate_facts
+from preuve.mapping.facts import TenantFacts
+from preuve.mapping.referential import shipped_referentials
 from preuve.mapping.rules import (
     RULES_FILE,
     RulesError,
     SatisfactionParams,
     build_rules,
     load_rule_specs,
+    rules_for_version,
     validate_overrides,
 )
 
@@ -92,3 +97,127 @@ def test_rule_naming_an_unknown_indicator_is_refused(tmp_path: Path) -> None:
     with pytest.raises(RulesError, match=r"'public_information' names unknown indicators \[330\]"):
         load_rule_specs(path, frozenset(range(1, 34)))
     assert load_rule_specs(RULES_FILE, frozenset(range(1, 34)))  # the shipped file is fine
+
+
+def _referentials() -> dict[str, frozenset[int]]:
+    return {v: frozenset(r.numbers) for v, r in shipped_referentials().items()}
+
+
+def test_rules_are_scoped_by_referential_version() -> None:
+    rules = build_rules()
+    by_version = {v: {r.id for r in rules_for_version(rules, v)} for v in _referentials()}
+    # 2026-only: the distance modules actually followed and the new manual parts
+    for rule_id in ("distance_followed", "violence_prevention", "quality_risk_analysis"):
+        assert rule_id in by_version["rnq-2026"]
+        assert rule_id not in by_version["rnq-2019-v9"]
+    # V9-only: funders' views without "le cas échéant"
+    assert "funder_feedback" in by_version["rnq-2019-v9"]
+    assert "funder_feedback" not in by_version["rnq-2026"]
+    # unscoped rules apply to every version
+    for ids in by_version.values():
+        assert {"entry_positioning", "satisfaction", "resources"} <= ids
+    # a rule without versions applies to a version no rule names either
+    assert {r.id for r in rules_for_version(rules, "rnq-2099")} == {
+        r.id for r in rules if r.versions is None
+    }
+
+
+def test_evaluation_uses_the_rules_of_its_version() -> None:
+    facts = TenantFacts(actions={}, trainers={}, manual_proofs={})
+    tenant = TenantConfig(id="x", name="X")
+    day = date(2026, 11, 30)
+    funders = {"rnq-2019-v9": "funder_feedback", "rnq-2026": "funder_feedback_if_any"}
+    for version, referential in shipped_referentials().items():
+        result = evaluate_facts(facts, tenant, referential, build_rules(), day, day)
+        used = {f.rule for i in result.organisation for f in i.findings}
+        allowed = {r.id for r in rules_for_version(build_rules(), version)}
+        assert {u for u in used if not u.startswith("derived:")} <= allowed, version
+        assert {f.rule for f in result.indicator(30).findings} == {"derived:30", funders[version]}
+
+
+def test_unknown_version_is_refused_naming_the_rule(tmp_path: Path) -> None:
+    def typo(rules: list[dict[str, Any]]) -> None:
+        rules[9]["versions"] = ["rnq-2062"]
+
+    path = _rules_file(tmp_path, typo)
+    message = r"rule 'distance_followed' names unknown referential version 'rnq-2062'"
+    with pytest.raises(RulesError, match=message):
+        load_rule_specs(path, referentials=_referentials())
+    with pytest.raises(RulesError, match=r"known: rnq-2019-v9, rnq-2026"):
+        load_rule_specs(path, referentials=_referentials())
+
+
+def test_a_version_without_the_indicator_is_refused(tmp_path: Path) -> None:
+    def v9_33(rules: list[dict[str, Any]]) -> None:
+        rule = next(r for r in rules if r["id"] == "content_evaluation")
+        rule["versions"] = ["rnq-2019-v9", "rnq-2026"]
+
+    path = _rules_file(tmp_path, v9_33)
+    with pytest.raises(
+        RulesError, match=r"'content_evaluation' names indicators \[33\], which rnq-2019-v9"
+    ):
+        load_rule_specs(path, referentials=_referentials())
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"versions": []}, r"rule distance_followed\) field versions"),
+        ({"versions": ["rnq-2026", "rnq-2026"]}, r"listed twice"),
+        ({"versions": "rnq-2026"}, r"rule distance_followed\) field versions"),
+    ],
+)
+def test_malformed_versions_are_refused(
+    tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    path = _rules_file(tmp_path, lambda rules: rules[9].update(change))
+    with pytest.raises(RulesError, match=message):
+        load_rule_specs(path, referentials=_referentials())
+
+
+def test_a_manual_component_belongs_to_one_indicator(tmp_path: Path) -> None:
+    def two(rules: list[dict[str, Any]]) -> None:
+        next(r for r in rules if r["id"] == "violence_prevention")["indicators"] = [12, 14]
+
+    with pytest.raises(RulesError, match=r"rule violence_prevention.*one indicator"):
+        load_rule_specs(_rules_file(tmp_path, two))
+
+
+def test_shipped_rules_load_with_their_versions() -> None:
+    specs = load_rule_specs(RULES_FILE, referentials=_referentials())
+    scoped = {s.id: s.versions for s in specs if s.versions is not None}
+    assert scoped["distance_followed"] == ("rnq-2026",)
+    assert scoped["funder_feedback"] == ("rnq-2019-v9",)
+
+
+def test_satisfaction_defaults_and_overrides() -> None:
+    params = next(r for r in build_rules() if r.id == "satisfaction").params
+    assert isinstance(params, SatisfactionParams)
+    assert params.stakeholders == ("learner", "trainer", "employer")
+    assert params.cold_stakeholders == ("learner",)
+    assert params.min_responses_without_invited is None
+    problems = validate_overrides(
+        {"satisfaction": {"stakeholders": ["learner", "learner"], "cold_stakeholders": ["client"]}}
+    )
+    text = "\n".join(problems)
+    assert "rules.satisfaction.cold_stakeholders" in text
+    assert validate_overrides({"satisfaction": {"min_responses_without_invited": 5}}) == []
+    assert validate_overrides({"satisfaction": {"stakeholders": ["learner", "learner"]}})
+
+
+def test_component_parameters_are_checked_per_component() -> None:
+    assert validate_overrides({"funder_feedback_if_any": {"required": False}}) == []
+    assert validate_overrides({"pedagogical_referent": {"min_trainers": 3}}) == []
+    assert validate_overrides({"quality_risk_analysis": {"title_keywords": ["risques"]}}) == []
+    refused = {
+        "funder_feedback": {"required": False},  # V9: funders without condition
+        "violence_prevention": {"required": False},
+        "result_calculation_method": {"min_trainers": 2},
+        "content_evaluation": {"component": "nope"},
+    }
+    for rule_id, override in refused.items():
+        problems = validate_overrides({rule_id: override})
+        assert problems, rule_id
+        assert all(p.startswith(f"rules.{rule_id}") for p in problems), problems
+    with pytest.raises(ValidationError, match=r"rules\.distance_followed\.min_module_share"):
+        TenantConfig(id="x", name="X", rules={"distance_followed": {"min_module_share": 0}})
