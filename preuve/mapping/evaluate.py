@@ -12,7 +12,6 @@ import logging
 from datetime import date, timedelta
 
 from preuve.config.settings import TenantConfig
-from preuve.i18n import Text
 from preuve.mapping import checks
 from preuve.mapping import messages as m
 from preuve.mapping.applicability import (
@@ -237,16 +236,6 @@ def _derive(indicator: Indicator, per_action: list[tuple[str, IndicatorCoverage]
     )
 
 
-# Reason of an indicator the profile declares (a flag set to true) that no known
-# action needs. To move to messages.py with the other mapping messages.
-_PROFILE_DECLARED = Text(
-    fr="déclaré par le profil de l'organisme, mais aucune action connue n'est concernée "
-    "(marquez les actions concernées ou joignez une preuve pour l'organisme) : {detail}",
-    en="declared by the organisation's profile, but no known action is concerned "
-    "(flag the actions concerned or attach an organisation-wide proof): {detail}",
-)
-
-
 def _declared_by_profile(
     indicator: Indicator, rules: list[Rule], facts: TenantFacts, as_of: date
 ) -> Finding:
@@ -257,8 +246,8 @@ def _declared_by_profile(
     )
     if finding.status is not Status.PROVEN:
         finding.reason = Reason(
-            fr=_PROFILE_DECLARED.render("fr", detail=finding.reason.fr),
-            en=_PROFILE_DECLARED.render("en", detail=finding.reason.en),
+            fr=m.PROFILE_DECLARED.render("fr", detail=finding.reason.fr),
+            en=m.PROFILE_DECLARED.render("en", detail=finding.reason.en),
         )
     return finding
 

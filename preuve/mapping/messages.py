@@ -401,3 +401,10 @@ REFERENT_NOT_REQUIRED = Text(
     fr="{n} {n:formateur|formateurs} : référent pédagogique exigé à partir de {min}",
     en="{n} {n:trainer|trainers}: a pedagogical referent is required from {min}",
 )
+# An indicator the profile declares (a flag set to true) that no known action needs.
+PROFILE_DECLARED = Text(
+    fr="déclaré par le profil de l'organisme, mais aucune action connue n'est concernée "
+    "(marquez les actions concernées ou joignez une preuve pour l'organisme) : {detail}",
+    en="declared by the organisation's profile, but no known action is concerned "
+    "(flag the actions concerned or attach an organisation-wide proof): {detail}",
+)
