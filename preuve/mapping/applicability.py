@@ -9,7 +9,8 @@ known, the tenant's profile decides: its categories, and its ``certifying``,
 ``work_study`` and ``work_based_periods`` flags (None, unknown, counts as met so
 nothing is hidden; False hides the indicators that need the condition). With
 actions known, a flag set to True keeps the indicators that need it applicable to
-the organisation even when no known action needs them (``from_profile``).
+the organisation even when no known action needs them (``from_profile``), and so
+does a declared category none of the known actions belongs to.
 """
 
 from __future__ import annotations
@@ -149,6 +150,30 @@ def declared_by_profile(indicator: Indicator, tenant: TenantConfig) -> Applicabi
     )
 
 
+def declared_by_category(
+    indicator: Indicator, tenant: TenantConfig, categories: Iterable[ActionCategory]
+) -> Applicability:
+    """Applies because the profile declares a category no known action belongs to.
+
+    A tenant that declares apprenticeship while only its training actions are synced
+    still owes the apprenticeship indicators (14, 15, 20, 29): the profile-only rule
+    answers for each such category.
+    """
+    found = [
+        applicability
+        for category in categories
+        if (applicability := indicator_applies(indicator, tenant, category)).applies
+    ]
+    if not found:
+        return Applicability(applies=False)
+    return Applicability(
+        applies=True,
+        disputed=all(a.disputed for a in found),
+        new_entrant_process_only=any(a.new_entrant_process_only for a in found),
+        from_profile=True,
+    )
+
+
 ProfileKey = tuple[ActionCategory, bool, bool, bool, bool, bool | None]
 
 
@@ -188,12 +213,16 @@ def organisation_applicability(
 ) -> dict[int, Applicability]:
     """An indicator applies to the organisation when it applies to one of its actions.
 
-    With no action known, the profile decides (categories and flags). An indicator
-    is disputed at organisation level only when every applying action (or category)
-    finds it disputed: one undisputed need settles it.
+    With no action known, the profile decides (categories and flags). With actions
+    known, an indicator no action needs still applies when the profile declares it:
+    by a flag set to True, or by a category none of the known actions belongs to.
+    An indicator is disputed at organisation level only when every applying action
+    (or category) finds it disputed: one undisputed need settles it.
     """
     cache: dict[ProfileKey, dict[int, Applicability]] = {}
-    per_action = [action_applicability(referential, tenant, a, cache) for a in actions]
+    known = list(actions)
+    per_action = [action_applicability(referential, tenant, a, cache) for a in known]
+    unsynced = [c for c in tenant.categories if c not in {a.category for a in known}]
     result: dict[int, Applicability] = {}
     for indicator in referential.indicators:
         found: list[Applicability]
@@ -209,7 +238,10 @@ def organisation_applicability(
                 new_entrant_process_only=any(a.new_entrant_process_only for a in applying),
             )
         elif per_action:  # no known action needs it: does the profile declare it?
-            result[indicator.number] = declared_by_profile(indicator, tenant)
+            declared = declared_by_profile(indicator, tenant)
+            if not declared.applies:
+                declared = declared_by_category(indicator, tenant, unsynced)
+            result[indicator.number] = declared
         else:
             result[indicator.number] = Applicability(applies=False)
     return result

@@ -378,6 +378,25 @@ def test_a_profile_saying_yes_keeps_the_indicator_when_no_action_needs_it(versio
     assert not any(bc[n].applies for n in CONDITIONAL)
 
 
+def test_a_declared_category_without_synced_actions_keeps_its_indicators(version: str) -> None:
+    referential = shipped_referentials()[version]
+    training_only = [_action()]  # the CFA's apprenticeship groups are not synced yet
+    cfa = _tenant(categories=["training", "apprenticeship"])
+    found = organisation_applicability(referential, cfa, training_only)
+    for number in (14, 15, 20, 29):
+        assert found[number].applies, number
+        assert found[number].from_profile, number
+    assert not found[8].from_profile  # needed by the training action itself
+    # a training-only tenant is not asked for them
+    plain = organisation_applicability(referential, _tenant(), training_only)
+    assert not any(plain[n].applies for n in (14, 15, 20, 29))
+    # once an apprenticeship action is known, the action answers, not the profile
+    both = organisation_applicability(
+        referential, cfa, [*training_only, _action(action_ref="b", category="apprenticeship")]
+    )
+    assert all(both[n].applies and not both[n].from_profile for n in (14, 15, 20, 29))
+
+
 AS_OF_DAY = date(2026, 11, 30)
 
 
