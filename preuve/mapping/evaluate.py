@@ -295,6 +295,7 @@ def evaluate_facts(
                 category=action.category.value,
                 certifying=action.certifying,
                 work_study=action.work_study,
+                work_based_periods=action.in_company_periods,
                 subcontracted=action.subcontracted,
                 over_two_days=over_two_days(action),
                 start_date=action.start_date,

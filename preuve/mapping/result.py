@@ -156,6 +156,7 @@ class ActionCoverage:
     category: str
     certifying: bool
     work_study: bool
+    work_based_periods: bool
     subcontracted: bool
     over_two_days: bool | None
     start_date: date | None
@@ -175,6 +176,7 @@ class ActionCoverage:
             "category": self.category,
             "certifying": self.certifying,
             "work_study": self.work_study,
+            "work_based_periods": self.work_based_periods,
             "subcontracted": self.subcontracted,
             "over_two_days": self.over_two_days,
             "start_date": self.start_date.isoformat() if self.start_date else None,

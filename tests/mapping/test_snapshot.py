@@ -222,7 +222,7 @@ def _due_result(as_of: date, warn_from: date | None) -> CoverageResult:
         warn_from=warn_from,
     )
     action = ActionCoverage(
-        "A4", "Vente", "training", False, False, False, True, None, None, [item]
+        "A4", "Vente", "training", False, False, False, False, True, None, None, [item]
     )
     return CoverageResult(
         tenant=TENANT,
@@ -397,7 +397,7 @@ def test_events_never_carry_person_keys_even_when_due() -> None:
         due_by=date(2026, 12, 3),
     )
     action = ActionCoverage(
-        "A1", "Excel", "training", False, False, False, True, None, None, [item]
+        "A1", "Excel", "training", False, False, False, False, True, None, None, [item]
     )
     result = CoverageResult(
         tenant=TENANT,
