@@ -1,8 +1,9 @@
 """The sync job: one (tenant, source), the same function in every mode.
 
 Pull every stream into the store (the runner), record metrics, decide whether a
-failure is worth another try (only classified transient errors are), then
-re-evaluate the tenant's coverage and enqueue the events (the hooks). The arq
+failure is worth another try (only classified transient errors are), then, once
+the attempt is final, enqueue the sync's event and take a coverage snapshot with
+its events (the hooks: :func:`preuve.sync.hooks.after_sync`). The arq
 worker, the embedded scheduler and the inline CLI wrap this with their own lock
 and retry mechanics.
 """
