@@ -106,7 +106,7 @@ async def snapshot_coverage(
     if problem is not None:
         raise SnapshotRefused(problem)
     if apply_endpoints:
-        await apply_configured_endpoints(store, settings)
+        await apply_configured_endpoints(store, settings, tenant.id)
     stored = 0
 
     async def to_outbox(conn: AsyncConnection, events: list[Event]) -> None:
@@ -152,7 +152,7 @@ async def after_sync(
     if sync_events or evaluate_coverage:
         try:
             # Endpoints declared in the configuration receive this sync's events too.
-            await apply_configured_endpoints(store, settings)
+            await apply_configured_endpoints(store, settings, tenant.id)
             applied = True
             if sync_events:
                 await enqueue(store, sync_events, public_url=settings.web.public_url)

@@ -13,6 +13,10 @@ from preuve.i18n import Text
 from preuve.web.keys import SETTINGS_KEY
 
 MSG_UNKNOWN_TENANT = Text(fr="organisme inconnu : {tenant}", en="unknown tenant: {tenant}")
+MSG_BAD_LIMIT = Text(
+    fr="limit : un entier de 1 à {most} est attendu",
+    en="limit: an integer from 1 to {most} is expected",
+)
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]+")
 
@@ -34,3 +38,17 @@ def safe_base_name(raw: str | None) -> str:
     """
     decoded = unquote(raw or "").replace("\\", "/")
     return _UNSAFE.sub("_", Path(decoded).name).strip(" .")
+
+
+def query_limit(request: web.Request, *, default: int = 20, most: int = 500) -> int:
+    """The ``limit`` query parameter: 1 to ``most`` (400 otherwise), ``default`` when absent."""
+    raw = request.query.get("limit")
+    if raw is None:
+        return default
+    try:
+        limit = int(raw)
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= most:
+        raise web.HTTPBadRequest(text=MSG_BAD_LIMIT(most=most))
+    return limit

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from preuve import __version__
 from preuve.web.keys import SETTINGS_KEY, STORE_KEY
-from preuve.web.requests import request_tenant
+from preuve.web.requests import query_limit, request_tenant
 
 
 async def health(request: web.Request) -> web.Response:
@@ -34,7 +34,7 @@ async def evidence_counts(request: web.Request) -> web.Response:
 
 async def runs(request: web.Request) -> web.Response:
     tenant_id = request_tenant(request).id
-    limit = min(int(request.query.get("limit", "20")), 500)
+    limit = query_limit(request)
     recent = await request.app[STORE_KEY].runs.recent(tenant=tenant_id, limit=limit)
     return web.json_response([r.as_json() for r in recent])
 

@@ -2,7 +2,8 @@
 
 - ``POST /api/tenants/{tenant}/sources/{source}/sync``: 202 queued, 409 when the
   same (tenant, source) is already queued or running (nothing is queued twice).
-- ``POST /api/tenants/{tenant}/sync``: every enabled source of the tenant.
+- ``POST /api/tenants/{tenant}/sync``: every enabled source of the tenant (422 when
+  it has none).
 - ``GET /api/sync/status``: mode, queue depth, running syncs with their counts.
 - ``GET /api/sync/runs``: history (``tenant``, ``source``, ``limit``).
 - ``GET /api/sync/runs/{run_id}``: one run, its per-stream counts (live while running).
@@ -27,7 +28,7 @@ from preuve.sync.jobs import UnknownSourceError
 from preuve.sync.plugins import apply_connector_classes
 from preuve.sync.progress import active_runs, records_so_far
 from preuve.web.keys import SETTINGS_KEY, STORE_KEY
-from preuve.web.requests import request_tenant
+from preuve.web.requests import query_limit, request_tenant
 from preuve.web.routes_webhooks import set_sync_trigger
 from preuve.webhooks.configured import apply_configured_endpoints
 from preuve.webhooks.inbound import mark_inbound_queued, recorded_inbound
@@ -39,7 +40,10 @@ BACKGROUND_KEY = web.AppKey("sync_background", bool)
 
 MAX_RUNS = 500
 
-MSG_BAD_LIMIT = Text(fr="limit : un entier est attendu", en="limit: an integer is expected")
+MSG_NO_SOURCE = Text(
+    fr="{tenant} n'a aucune source active à synchroniser",
+    en="{tenant} has no enabled source to sync",
+)
 MSG_UNKNOWN_RUN = Text(fr="exécution inconnue", en="unknown run")
 
 
@@ -103,6 +107,8 @@ async def trigger_sync(request: web.Request) -> web.Response:
 async def trigger_tenant(request: web.Request) -> web.Response:
     """Every enabled source of a tenant; 202 when at least one was queued."""
     tenant = request_tenant(request)
+    if not any(source.enabled for source in tenant.sources):
+        raise web.HTTPUnprocessableEntity(text=MSG_NO_SOURCE(tenant=tenant.id))
     dispatcher = request.app[DISPATCHER_KEY]
     answers = [
         await dispatcher.trigger(tenant.id, source.id, trigger="api")
@@ -130,12 +136,7 @@ async def sync_status(request: web.Request) -> web.Response:
 
 
 async def run_history(request: web.Request) -> web.Response:
-    try:
-        limit = min(int(request.query.get("limit", "20")), MAX_RUNS)
-    except ValueError as exc:
-        raise web.HTTPBadRequest(
-            text="limit: un entier est attendu / an integer is expected"
-        ) from exc
+    limit = query_limit(request, most=MAX_RUNS)
     runs = await request.app[STORE_KEY].runs.recent(
         tenant=request.query.get("tenant"), source=request.query.get("source"), limit=limit
     )

@@ -17,7 +17,7 @@ import os
 from datetime import UTC, datetime
 from typing import Final
 
-from sqlalchemy import select, update
+from sqlalchemy import select, true, update
 
 from preuve.config.settings import Settings, TenantConfig, WebhookEndpointConfig
 from preuve.i18n import Text
@@ -58,17 +58,21 @@ def _secrets(tenant: TenantConfig, hook: WebhookEndpointConfig) -> list[dict[str
     return [{"secret": secret, "expires_at": None} for secret in value]
 
 
-async def apply_configured_endpoints(store: Store, settings: Settings) -> list[str]:
+async def apply_configured_endpoints(
+    store: Store, settings: Settings, tenant_id: str | None = None
+) -> list[str]:
     """Create, update or disable configured endpoints; returns the problems met.
 
-    A problem with one endpoint (a missing secret, a URL the SSRF guard refuses)
-    is reported and leaves the others applied.
+    ``tenant_id``: only that tenant's endpoints (a snapshot of one tenant touches
+    no other tenant's rows). A problem with one endpoint (a missing secret, a URL
+    the SSRF guard refuses) is reported and leaves the others applied.
     """
     allow = AllowList.parse(settings.webhooks.allow_networks)
     now = datetime.now(UTC)
     problems: list[str] = []
     wanted: set[str] = set()
-    for tenant in settings.tenants:
+    tenants = [t for t in settings.tenants if tenant_id is None or t.id == tenant_id]
+    for tenant in tenants:
         for hook in tenant.webhooks:
             endpoint_id = configured_endpoint_id(tenant.id, hook.id)
             wanted.add(endpoint_id)
@@ -112,6 +116,7 @@ async def apply_configured_endpoints(store: Store, settings: Settings) -> list[s
                 if wanted
                 else webhook_endpoint.c.id.is_not(None),
                 webhook_endpoint.c.enabled.is_(True),
+                webhook_endpoint.c.tenant == tenant_id if tenant_id is not None else true(),
             )
             .values(enabled=False, disabled_reason=MSG_REMOVED(), disabled_at=now, updated_at=now)
         )

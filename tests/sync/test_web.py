@@ -175,3 +175,17 @@ async def test_serve_runs_the_nightly_sync_and_webhooks_in_process_without_redis
     assert message["data"]["source"] == "lms"
     assert message["data"]["run_id"] == run_of_001["id"]
     assert message["data"]["totals"]["inserted"] == 4
+
+
+async def test_a_tenant_without_enabled_source_cannot_be_synced(
+    store: Store, store_url: str, tmp_path: Path, aiohttp_client: Client
+) -> None:
+    tenants = tenant_dicts(tmp_path, 1, 1)
+    for source in tenants[0]["sources"]:
+        source["enabled"] = False
+    settings = make_settings(store_url, tenants)
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(settings, store=store))
+    refused = await client.post("/api/tenants/of-000/sync")
+    assert refused.status == 422
+    assert "of-000 n'a aucune source active" in await refused.text()
+    assert await store.runs.recent(tenant="of-000", limit=5) == []

@@ -39,6 +39,13 @@ async def test_health_tenants_counts_and_runs(
 
     runs = await (await client.get("/api/tenants/of-test/runs")).json()
     assert [r["id"] for r in runs] == [run_id]
+    assert len(await (await client.get("/api/tenants/of-test/runs?limit=1")).json()) == 1
+    for bad in ("x", "0", "-1", "501"):
+        refused = await client.get(f"/api/tenants/of-test/runs?limit={bad}")
+        assert refused.status == 400, bad
+        assert "limit : un entier de 1 à 500" in await refused.text()
+    history = await client.get("/api/sync/runs?limit=-5")
+    assert history.status == 400
 
     missing = await client.get("/api/tenants/nope/evidence/counts")
     assert missing.status == 404

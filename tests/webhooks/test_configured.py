@@ -87,3 +87,38 @@ async def test_the_ssrf_guard_applies_to_configured_urls(
     problems = await apply_configured_endpoints(store, _settings(HOOK, allow=[]))
     assert len(problems) == 1
     assert await list_endpoints(store, "of-test") == []
+
+
+async def test_one_tenant_is_applied_without_touching_the_others(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(SECRET_ENV, generate_secret())
+    both = Settings.model_validate(
+        {
+            "tenants": [
+                {"id": "of-a", "name": "A", "webhooks": [HOOK]},
+                {"id": "of-b", "name": "B", "webhooks": [HOOK]},
+            ],
+            "webhooks": {"allow_networks": ["127.0.0.0/8"]},
+        }
+    )
+    assert await apply_configured_endpoints(store, both, "of-a") == []
+    assert [e.id for e in await list_endpoints(store, "of-a")] == [
+        configured_endpoint_id("of-a", "tickets")
+    ]
+    assert await list_endpoints(store, "of-b") == []  # not applied for of-b
+    await apply_configured_endpoints(store, both)
+    # of-b's hook leaves the configuration; applying of-a alone does not retire it
+    only_a = Settings.model_validate(
+        {
+            "tenants": [
+                {"id": "of-a", "name": "A", "webhooks": [HOOK]},
+                {"id": "of-b", "name": "B"},
+            ],
+            "webhooks": {"allow_networks": ["127.0.0.0/8"]},
+        }
+    )
+    await apply_configured_endpoints(store, only_a, "of-a")
+    assert [e.enabled for e in await list_endpoints(store, "of-b")] == [True]
+    await apply_configured_endpoints(store, only_a, "of-b")
+    assert [e.enabled for e in await list_endpoints(store, "of-b")] == [False]
