@@ -4,13 +4,25 @@ from __future__ import annotations
 
 import importlib
 import logging
+from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from preuve import __version__
 from preuve.cli.common import CliState
-from preuve.i18n import set_language
+from preuve.constants import EXIT_FAILURE
+from preuve.i18n import Text, set_language
 from preuve.logs import setup_logging
+
+log = logging.getLogger(__name__)
+
+MSG_STORE_ERROR = Text(
+    fr="la base de données a refusé l'opération ({error}) : vérifiez [store] url et que le "
+    "serveur répond ; rien n'a été écrit à moitié. Détail avec -v.",
+    en="the database refused the operation ({error}): check [store] url and that the server "
+    "answers; nothing was half-written. Details with -v.",
+)
 
 # Modules that each add commands to the group (a ``register(group)`` function).
 COMMAND_MODULES: tuple[str, ...] = (
@@ -26,7 +38,23 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class PreuveGroup(click.Group):
+    """Turns a database failure in any command into one clear line and exit code 1.
+
+    The traceback goes to the debug log only (``-v``); bound values are never in it
+    (the engine hides them).
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (SQLAlchemyError, ConnectionError) as exc:
+            log.debug("store error", exc_info=exc)
+            click.echo(MSG_STORE_ERROR(error=type(exc).__name__), err=True)
+            ctx.exit(EXIT_FAILURE)
+
+
+@click.group(cls=PreuveGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="preuve")
 @click.option(
     "--config",

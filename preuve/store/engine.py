@@ -60,6 +60,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     parsed = make_url(url)
     kwargs: dict[str, Any] = {
         "echo": echo,
+        # Database errors (logged, shown by the CLI) never carry the bound values:
+        # they are learners' records.
+        "hide_parameters": True,
         "json_serializer": _json_dumps,
         "json_deserializer": orjson.loads,
     }

@@ -137,3 +137,17 @@ def test_init_writes_a_loadable_file_once(tmp_path: Path) -> None:
     code, out, _ = _run("--config", str(target), "--json", "runs")
     assert code == 0
     assert orjson.loads(out) == []
+
+
+def test_an_unreachable_database_gives_one_clear_line(tmp_path: Path) -> None:
+    config = tmp_path / "preuve.toml"
+    config.write_text(
+        '[store]\nurl = "postgresql+asyncpg://preuve:s3cret@127.0.0.1:1/preuve"\n\n'
+        '[[tenants]]\nid = "of-cli"\nname = "OF CLI"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["--config", str(config), "coverage", "--no-snapshot"])
+    assert result.exit_code == 1
+    assert "la base de données a refusé l'opération" in result.output
+    assert "Traceback" not in result.output
+    assert "s3cret" not in result.output
