@@ -149,7 +149,8 @@ def token_list(state: CliState, tenant_id: str | None) -> None:
     """List tokens: id, tenant, scope, name, last use, expiry, state (never the token).
 
     --json adds the creation and revocation dates."""
-    tenant = state.tenant(tenant_id).id if tenant_id is not None else None
+    # A tenant removed from the configuration may still have tokens to list and revoke.
+    tenant = tenant_id
     tokens: list[ApiToken] = _with_store(state, lambda store: list_tokens(store, tenant))
     if state.json_output:
         state.emit_json([t.as_json() for t in tokens])

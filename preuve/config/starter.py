@@ -27,9 +27,11 @@ spread_minutes = 120          # tenants are spread over this window
 host = "127.0.0.1"
 port = 8080
 # public_url = "https://preuve.example.org"   # used in links sent by webhooks
-# API tokens (`preuve token create`): "auto" requires one as soon as a token exists or
-# when host is not a loopback address; "required" always; "off" never (not advised).
+# API tokens (`preuve token create`): "auto" requires one as soon as a token exists,
+# when host is not a loopback address, or when a request comes through a reverse proxy
+# (Forwarded, X-Forwarded-For, X-Real-IP); "required" always; "off" never (not advised).
 # auth = "auto"
+# metrics_auth = false                 # true: /metrics needs an operator read token
 
 [[tenants]]
 id = "mon-of"                          # short key: letters, digits, - _ .

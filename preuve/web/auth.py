@@ -4,7 +4,7 @@ Every request goes through :func:`auth_middleware`. The route's access rule come
 from :data:`ACCESS_RULES`, the one table that says which routes are open (they
 authenticate on their own or must stay open), and which scope the others need:
 
-- ``read``: GET (and HEAD);
+- ``read``: GET, HEAD and OPTIONS;
 - ``write``: POST, PUT, PATCH, DELETE;
 - ``admin``: everything under ``/api/tenants/{tenant}/webhooks/`` (endpoints,
   secrets, delivery log, replay), except the signed inbound endpoint.
