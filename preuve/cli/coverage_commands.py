@@ -31,7 +31,7 @@ from preuve.mapping import messages as m
 from preuve.mapping.evaluate import evaluate
 from preuve.mapping.referential import ReferentialError, available_referentials
 from preuve.mapping.result import CoverageResult, IndicatorCoverage, Status, summarise
-from preuve.mapping.rules import RulesError
+from preuve.mapping.rules import RulesError, declared_components
 from preuve.store import open_store
 from preuve.sync.hooks import (
     SnapshotRefused,
@@ -84,6 +84,15 @@ MSG_URL_OR_FILE = Text(
 MSG_BAD_INDICATOR = Text(
     fr="indicateur {n} inconnu des référentiels ({known})",
     en="indicator {n} is unknown to the referentials ({known})",
+)
+MSG_BAD_COMPONENT = Text(
+    fr="composante « {key} » inconnue pour l'indicateur {n} ; composantes possibles : {keys}",
+    en="unknown component '{key}' for indicator {n}; possible components: {keys}",
+)
+MSG_NO_COMPONENT = Text(
+    fr="l'indicateur {n} n'a pas de composante : retirez --component (indicateurs qui en "
+    "ont : {numbers})",
+    en="indicator {n} has no component: drop --component (indicators that have some: {numbers})",
 )
 
 STATUS_STYLE = {
@@ -298,10 +307,20 @@ def _document(url: str | None, file: Path | None, title: str) -> DocumentRef:
 def manual_proof_record(
     tenant: TenantConfig, proof: ManualProof, *, fetched_at: datetime | None = None
 ) -> EvidenceRecord:
-    """The evidence record of a manual proof; same content, same id (idempotent)."""
-    key = "|".join(
-        [str(proof.indicator), proof.action_ref or "", proof.document.uri, proof.dated.isoformat()]
-    )
+    """The evidence record of a manual proof; same content, same id (idempotent).
+
+    The component is part of the id when set (one document may prove two parts of
+    an indicator); a proof without one keeps the id it had before components.
+    """
+    parts = [
+        str(proof.indicator),
+        proof.action_ref or "",
+        proof.document.uri,
+        proof.dated.isoformat(),
+    ]
+    if proof.component is not None:
+        parts.append(proof.component)
+    key = "|".join(parts)
     source_id = "proof-" + hashlib.sha256(key.encode()).hexdigest()[:16]
     return EvidenceRecord(
         provenance=Provenance(
@@ -322,6 +341,26 @@ def _known_indicators() -> set[int]:
     return {n for r in available_referentials().values() for n in r.numbers}
 
 
+def _component_problem(indicator: int, component: str) -> str | None:
+    """Why ``component`` cannot be given for ``indicator`` (None: it can).
+
+    The keys are those the rules declare for the indicator, in any referential
+    version (a tenant may prepare the next version's proofs).
+    """
+    declared = declared_components()
+    keys = declared.get(indicator)
+    if not keys:
+        return MSG_NO_COMPONENT(n=indicator, numbers=", ".join(str(n) for n in declared))
+    if component not in keys:
+        return MSG_BAD_COMPONENT(key=component, n=indicator, keys=", ".join(keys))
+    return None
+
+
+def _proof_json(source_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """A stored proof as the JSON output shows it (``component`` always present)."""
+    return {"source_id": source_id, "component": None, **payload}
+
+
 @proof_group.command("add")
 @click.option("--tenant", "tenant_id", help="Tenant (default: the only one).")
 @click.option("--indicator", type=int, required=True, help="Indicator number.")
@@ -335,6 +374,11 @@ def _known_indicators() -> set[int]:
 @click.option("--dated", type=click.DateTime(formats=["%Y-%m-%d"]), required=True)
 @click.option("--valid-until", type=click.DateTime(formats=["%Y-%m-%d"]))
 @click.option("--action", "action_ref", help="Training action (default: organisation-wide).")
+@click.option(
+    "--component",
+    help="The manual part of the indicator it proves, as the rules name it "
+    "(e.g. risk_analysis for 32; default: the indicator's main manual part).",
+)
 @pass_state
 def proof_add(
     state: CliState,
@@ -346,14 +390,18 @@ def proof_add(
     dated: datetime,
     valid_until: datetime | None,
     action_ref: str | None,
+    component: str | None,
 ) -> None:
-    """Attach a dated document or link as the proof of an indicator."""
+    """Attach a dated document or link as the proof of an indicator (or of one
+    of its manual parts, with --component)."""
     tenant = state.tenant(tenant_id)
     if (url is None) == (file is None):
         state.fail(MSG_URL_OR_FILE(), EXIT_USAGE)
     known = _known_indicators()
     if indicator not in known:
         state.fail(MSG_BAD_INDICATOR(n=indicator, known=f"{min(known)}-{max(known)}"), EXIT_USAGE)
+    if component is not None and (problem := _component_problem(indicator, component)):
+        state.fail(problem, EXIT_USAGE)
     try:
         proof = ManualProof(
             indicator=indicator,
@@ -362,6 +410,7 @@ def proof_add(
             document=_document(url, file, title),
             dated=dated.date(),
             valid_until=valid_until.date() if valid_until else None,
+            component=component,
         )
     except ValueError as exc:
         state.fail(str(exc), EXIT_USAGE)
@@ -377,7 +426,7 @@ def proof_add(
     run_async(_run())
     source_id = record.provenance.source_id
     if state.json_output:
-        state.emit_json({"source_id": source_id, "proof": record.payload})
+        state.emit_json({"source_id": source_id, "proof": {"component": None, **record.payload}})
     else:
         state.console.print(MSG_PROOF_ADDED(indicator=indicator, source_id=source_id))
 
@@ -393,7 +442,7 @@ def proof_list(state: CliState, tenant_id: str | None) -> None:
         store = await open_store(state.settings.store.url)
         try:
             return [
-                {"source_id": row.source_id, **row.payload}
+                _proof_json(row.source_id, row.payload)
                 async for row in store.evidence.iter_evidence(tenant.id, kind="manual_proof")
             ]
         finally:
@@ -403,15 +452,22 @@ def proof_list(state: CliState, tenant_id: str | None) -> None:
     if state.json_output:
         state.emit_json(proofs)
         return
-    table = Table("id", "#", "action", "titre / title", "daté / dated", "validité / valid until")
+    english = current_language() == "en"
+    table = Table()
+    table.add_column("id", no_wrap=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("component" if english else "composante", overflow="fold")
+    table.add_column("action", overflow="fold")
+    table.add_column("title" if english else "titre", min_width=10)
+    table.add_column("dated → valid until" if english else "datée → valable jusqu'au")
     for proof in proofs:
         table.add_row(
             proof["source_id"],
             str(proof["indicator"]),
+            proof["component"] or "-",
             proof.get("action_ref") or "-",
             proof["title"],
-            proof["dated"],
-            proof.get("valid_until") or "-",
+            f"{proof['dated']} → {proof.get('valid_until') or '-'}",
         )
     state.console.print(table)
 

@@ -6,7 +6,8 @@ with few answers...). Written for Preuve; deterministic.
 
 The manual proofs the organisation keeps for the manual parts of indicators the
 evidence otherwise proves (the funders' views for 30, and the parts the 2026
-referential reportedly adds to 1, 2, 12 and 19) are in :data:`MANUAL_PROOFS`;
+referential reportedly adds to 1, 2, 12 and 19), each naming its component, are
+in :data:`MANUAL_PROOFS`;
 the indicators only a document can prove (23-26, 31, 32...) have none, so the
 demo shows what is left to attach.
 """
@@ -65,13 +66,18 @@ TRAINERS: list[dict[str, Any]] = [
 
 LEARNERS_PER_ACTION = 12
 
-# (indicator, title): organisation-wide proofs, dated before the actions.
-MANUAL_PROOFS: list[tuple[int, str]] = [
-    (1, "Catalogue : reconnaissance des formations et modalités de financement"),
-    (2, "Page « nos résultats » : modalités de calcul des indicateurs"),
-    (12, "Procédure de prévention des violences, du harcèlement et des discriminations"),
-    (19, "Référents pédagogiques par formation"),
-    (30, "Sollicitation annuelle des financeurs (OPCO, CPF)"),
+# (indicator, component, title): organisation-wide proofs of the manual parts of
+# indicators, dated before the actions; the component names the part each proves.
+MANUAL_PROOFS: list[tuple[int, str, str]] = [
+    (1, "recognition_funding", "Catalogue : reconnaissance des formations et financements"),
+    (2, "calculation_method", "Page « nos résultats » : modalités de calcul des indicateurs"),
+    (
+        12,
+        "violence_prevention",
+        "Procédure de prévention des violences, du harcèlement et des discriminations",
+    ),
+    (19, "pedagogical_referent", "Référents pédagogiques par formation"),
+    (30, "funder_feedback", "Sollicitation annuelle des financeurs (OPCO, CPF)"),
 ]
 
 
@@ -178,12 +184,13 @@ def demo_lines() -> Iterator[dict[str, Any]]:
                 "updated": "2025-06",
             },
         )
-    for indicator, title in MANUAL_PROOFS:
+    for indicator, component, title in MANUAL_PROOFS:
         yield _line(
-            f"proof/{indicator}",
+            f"proof/{indicator}/{component}",
             {
                 "kind": "manual_proof",
                 "indicator": indicator,
+                "component": component,
                 "title": title,
                 "document": {"uri": f"https://atelier-horizon.example.org/qualite/{indicator}"},
                 "dated": "2026-09-01",

@@ -106,6 +106,9 @@ class Stakeholder(StrEnum):
     EMPLOYER = "employer"
     FUNDER = "funder"
     TRAINER = "trainer"
+    # The client organisation (donneur d'ordres) of an action delivered as a
+    # subcontractor: guide V9, indicator 30, "Sous-traitance".
+    CLIENT = "client"
 
 
 class SupportChannel(StrEnum):
@@ -539,6 +542,10 @@ class ManualProof(_Payload):
     document: DocumentRef
     dated: date
     valid_until: date | None = None
+    # The manual part of the indicator this proves, as the coverage rules name it
+    # (``risk_analysis`` for 32's quality-risk analysis...). None: the indicator's
+    # main manual part; such a proof never counts for a named part.
+    component: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{0,63}$")
 
     @model_validator(mode="after")
     def _validity(self) -> ManualProof:

@@ -429,13 +429,16 @@ def _stakeholder_concerned(
     """Whether indicator 30 asks this stakeholder's views on this action.
 
     Guide V9, indicator 30: learners always; for an action delivered as a
-    subcontractor, the learners and the client only (the client is not a
-    stakeholder type of the model); skills assessments, the learners and the
-    teaching team only; companies where they are concerned.
+    subcontractor, "l'appréciation des bénéficiaires et de son donneur d'ordres",
+    i.e. the learners and the client only (the client on no other action); skills
+    assessments, the learners and the teaching team only; companies where they are
+    concerned.
     """
     if stakeholder == "learner":
         return True
     if action.subcontracted:
+        return stakeholder == "client"
+    if stakeholder == "client":
         return False
     if stakeholder == "trainer":
         return True
@@ -451,11 +454,14 @@ def _stakeholder_concerned(
 
 
 def _default_invited(stakeholder: str, facts: ActionFacts) -> int:
-    """Who was asked when the survey does not say: the learners, or the trainers, enrolled."""
+    """Who was asked when the survey does not say: the learners, or the trainers,
+    enrolled; the client of a subcontracted action is one organisation."""
     if stakeholder == "learner":
         return len(facts.learners)
     if stakeholder == "trainer":
         return len(facts.trainers)
+    if stakeholder == "client":
+        return 1
     return 0
 
 
@@ -835,16 +841,31 @@ def _rates(counts: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _for_action(proof: ManualProofFacts, indicator: int, action_ref: str | None) -> bool:
+    return proof.proof.indicator == indicator and (
+        proof.proof.action_ref is None or proof.proof.action_ref == action_ref
+    )
+
+
 def manual_proof(
-    rule: Rule, indicator: int, proofs: list[ManualProofFacts], action_ref: str | None, as_of: date
+    rule: Rule,
+    indicator: int,
+    proofs: list[ManualProofFacts],
+    action_ref: str | None,
+    as_of: date,
+    component: str | None = None,
 ) -> Finding:
-    """Manual proofs: organisation-wide ones count for every action."""
-    params: ManualParams = rule.params
+    """Manual proofs: organisation-wide ones count for every action.
+
+    Only the proofs of ``component`` count: None (the indicator's main manual
+    part) takes the proofs without a component, a key those that carry it.
+    """
+    params: ManualParams | ManualComponentParams = rule.params
     relevant = [
         p
         for p in proofs
-        if p.proof.indicator == indicator
-        and (p.proof.action_ref is None or p.proof.action_ref == action_ref)
+        if p.proof.component == component
+        and _for_action(p, indicator, action_ref)
         and p.proof.dated <= as_of
     ]
     valid = [p for p in relevant if p.proof.valid_until is None or p.proof.valid_until >= as_of]
@@ -884,39 +905,70 @@ def manual_proof(
             evidence_ids=[last.evidence_id],
             evidence_count=0,
         )
-    return Finding(rule.id, Status.MANUAL, Reason.of(m.MANUAL_NEEDED))
+    reason = Reason.of(m.MANUAL_NEEDED)
+    if component is None:
+        # Proofs of another part of the indicator do not count here: say so.
+        others = sorted(
+            {
+                p.proof.component
+                for p in proofs
+                if p.proof.component is not None and _for_action(p, indicator, action_ref)
+            }
+        )
+        if others:
+            reason = reason.join(
+                Reason.of(m.MANUAL_OTHER_COMPONENTS, n=len(others), keys=", ".join(others))
+            )
+    return Finding(rule.id, Status.MANUAL, reason)
 
 
 # Rendered once: a component's label is named in every finding of its rule.
 _COMPONENT_LABELS = {key: (t.render("fr"), t.render("en")) for key, t in m.COMPONENTS.items()}
 
 
-def _titled(proof: ManualProofFacts, keywords: tuple[str, ...]) -> bool:
-    if not keywords:
-        return True
-    title = _fold(proof.proof.title)
-    return any(_fold(word) in title for word in keywords)
+def _label(params: ManualComponentParams) -> tuple[str, str]:
+    """The component's label; a "le cas échéant" part has its own when one exists
+    (``funder_feedback_if_any``: rnq-2026's funders)."""
+    if params.if_any and f"{params.component}_if_any" in _COMPONENT_LABELS:
+        return _COMPONENT_LABELS[f"{params.component}_if_any"]
+    return _COMPONENT_LABELS[params.component]
 
 
 def _component(
     rule: Rule, proofs: dict[int, list[ManualProofFacts]], action_ref: str | None, as_of: date
 ) -> Finding:
-    """A part of an indicator only a document proves, named in every reason."""
+    """A part of an indicator only a document proves, named in every reason.
+
+    Only the proofs whose ``component`` is the rule's count (docs/coverage.md,
+    "Manual proofs"); the proofs of the indicator without a component are named
+    when none does, since they may be meant for it.
+    """
     params: ManualComponentParams = rule.params
     indicator = rule.indicators[0]
-    usable = [p for p in proofs.get(indicator, []) if _titled(p, params.title_keywords)]
-    found = manual_proof(rule, indicator, usable, action_ref, as_of)
-    what_fr, what_en = _COMPONENT_LABELS[params.component]
+    mine = proofs.get(indicator, [])
+    found = manual_proof(rule, indicator, mine, action_ref, as_of, component=params.component)
+    what_fr, what_en = _label(params)
     if found.status is Status.MANUAL and not found.at_fault:  # no proof at all
-        if params.title_keywords:  # say which titles count
-            words_fr = " ou ".join(f"« {w} »" for w in params.title_keywords)
-            words_en = " or ".join(f"'{w}'" for w in params.title_keywords)
-            what_fr += f" ; {m.COMPONENT_TITLED.render('fr', words=words_fr)}"
-            what_en += f"; {m.COMPONENT_TITLED.render('en', words=words_en)}"
         found.reason = Reason(
             fr=m.COMPONENT_NEEDED.render("fr", what=what_fr),
             en=m.COMPONENT_NEEDED.render("en", what=what_en),
         )
+        untagged = [
+            p
+            for p in mine
+            if p.proof.component is None
+            and _for_action(p, indicator, action_ref)
+            and p.proof.dated <= as_of
+        ]
+        if untagged:
+            found.reason = found.reason.join(
+                Reason.of(
+                    m.COMPONENT_UNTAGGED,
+                    n=len(untagged),
+                    indicator=indicator,
+                    key=params.component,
+                )
+            )
     else:  # proven, or expired
         found.reason = Reason(
             fr=m.COMPONENT_DONE.render("fr", what=what_fr, detail=found.reason.fr),
@@ -940,7 +992,7 @@ def manual_component_action(rule: Rule, facts: ActionFacts, as_of: date) -> Find
 def manual_component_organisation(rule: Rule, facts: TenantFacts, as_of: date) -> Finding:
     params: ManualComponentParams = rule.params
     if not params.required:
-        what_fr, what_en = _COMPONENT_LABELS[params.component]
+        what_fr, what_en = _label(params)
         return Finding(
             rule.id,
             Status.NOT_APPLICABLE,
@@ -951,7 +1003,7 @@ def manual_component_organisation(rule: Rule, facts: TenantFacts, as_of: date) -
         )
     actions = [a.action for a in facts.actions.values()]
     if (
-        params.component in ("funder_feedback", "funder_feedback_if_any")
+        params.component == "funder_feedback"
         and actions
         and all(a.subcontracted or a.category is ActionCategory.SKILLS_ASSESSMENT for a in actions)
     ):

@@ -146,12 +146,14 @@ STAKEHOLDER_FR = {
     "employer": "entreprises",
     "funder": "financeurs",
     "trainer": "équipes pédagogiques",
+    "client": "donneurs d'ordres",
 }
 STAKEHOLDER_EN = {
     "learner": "learners",
     "employer": "companies",
     "funder": "funders",
     "trainer": "teaching teams",
+    "client": "client organisations",
 }
 NO_TRAINERS = Text(
     fr="aucun formateur inscrit sur une action active",
@@ -383,10 +385,6 @@ COMPONENT_NEEDED = Text(
     fr="preuve manuelle à joindre (document ou lien daté) : {what}",
     en="manual proof needed (dated document or link): {what}",
 )
-COMPONENT_TITLED = Text(
-    fr="titre contenant {words}",
-    en="title containing {words}",
-)
 COMPONENT_DONE = Text(fr="{what} : {detail}", en="{what}: {detail}")
 COMPONENT_WAIVED = Text(
     fr="sans objet : l'organisme déclare ne pas être concerné ({what})",
@@ -407,4 +405,18 @@ PROFILE_DECLARED = Text(
     "(marquez les actions concernées ou joignez une preuve pour l'organisme) : {detail}",
     en="declared by the organisation's profile, but no known action is concerned "
     "(flag the actions concerned or attach an organisation-wide proof): {detail}",
+)
+# A manual part whose proof is missing, while proofs of the indicator without a
+# component are on file: they count for the main manual part only.
+COMPONENT_UNTAGGED = Text(
+    fr="{n} {n:preuve|preuves} de l'indicateur {indicator} sans composante {n:ne compte|ne "
+    "comptent} pas pour cette partie (composante attendue : {key})",
+    en="{n} {n:proof|proofs} of indicator {indicator} without a component {n:does|do} not "
+    "count for this part (expected component: {key})",
+)
+# The main manual part of an indicator, while proofs of its other parts are on file.
+MANUAL_OTHER_COMPONENTS = Text(
+    fr="les preuves rattachées à {n:la composante|aux composantes} {keys} ne comptent pas "
+    "pour cette partie",
+    en="the proofs of the {n:component|components} {keys} do not count for this part",
 )

@@ -4,9 +4,10 @@ The rules are data (``rules.json``); each names a check implemented in
 ``checks.py`` and gives its parameters' defaults. A rule may name the referential
 versions it applies to (``"versions": ["rnq-2026"]``; absent: every version); an
 unknown version id, or an indicator a named version does not have, is refused at
-load with the rule named. A tenant overrides parameters in its configuration
-(``[tenants.rules.<rule id>]``); unknown rules, unknown parameters and wrong types
-are refused with the key named.
+load with the rule named (the versions known are the shipped ones plus those of
+the configured ``[mapping] referential_dir``). A tenant overrides parameters in its
+configuration (``[tenants.rules.<rule id>]``); unknown rules, unknown parameters and
+wrong types are refused with the key named.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from preuve.mapping.referential import shipped_referentials
+from preuve.mapping.referential import available_referentials
 
 RULES_FILE = Path(__file__).with_name("rules.json")
 
@@ -34,6 +35,16 @@ class _Params(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+# The default warning window of a deadline (``indicator.due_soon``), in days; the
+# same as ``preuve.mapping.result.DUE_SOON_DAYS``, used for rules without the
+# parameter. Every rule whose findings carry a deadline has ``due_soon_days``.
+DEFAULT_DUE_SOON_DAYS = 14
+
+
+def _due_soon(default: int = DEFAULT_DUE_SOON_DAYS) -> Any:
+    return Field(default=default, ge=0, le=365)
+
+
 class CourseFieldsParams(_Params):
     fields: tuple[str, ...] = Field(min_length=1)
 
@@ -42,17 +53,30 @@ class NoParams(_Params):
     pass
 
 
+class ResultRatesParams(_Params):
+    # Due until the first action ends.
+    due_soon_days: int = _due_soon()
+
+
+class AttendanceParams(_Params):
+    # Due until the action starts.
+    due_soon_days: int = _due_soon()
+
+
 class EntryPositioningParams(_Params):
     max_days_after_start: int = Field(default=7, ge=0, le=365)
+    due_soon_days: int = _due_soon()
 
 
 class FinalAssessmentParams(_Params):
     grace_days: int = Field(default=15, ge=0, le=365)
     assessment_kinds: tuple[str, ...] = ("final", "certification")
+    due_soon_days: int = _due_soon()
 
 
 class DropoutParams(_Params):
     followup_days: int = Field(default=15, ge=0, le=365)
+    due_soon_days: int = _due_soon()
 
 
 class ResourcesParams(_Params):
@@ -69,19 +93,21 @@ class DistanceParams(_Params):
     # ``modules_due_days`` after the learner's end.
     min_module_share: float = Field(default=1.0, gt=0, le=1)
     modules_due_days: int = Field(default=7, ge=0, le=365)
+    due_soon_days: int = _due_soon()
 
 
-StakeholderName = Literal["learner", "employer", "funder", "trainer"]
+StakeholderName = Literal["learner", "employer", "funder", "trainer", "client"]
 
 
 class SatisfactionParams(_Params):
     min_response_rate: float = Field(default=0.5, ge=0, le=1)
     # Surveyed per action, each where it is concerned: learners always; the teaching
     # team ("trainer") and funders unless the action is delivered as a subcontractor;
-    # companies ("employer") on actions with periods in a company (work-study,
-    # apprenticeship, work-based periods), or on every action with
+    # the client ("client", donneur d'ordres) only on actions delivered as a
+    # subcontractor; companies ("employer") on actions with periods in a company
+    # (work-study, apprenticeship, work-based periods), or on every action with
     # ``employer_on_every_action``; skills assessments ask learners and trainers only.
-    stakeholders: tuple[StakeholderName, ...] = ("learner", "trainer", "employer")
+    stakeholders: tuple[StakeholderName, ...] = ("learner", "trainer", "employer", "client")
     employer_on_every_action: bool = False
     hot_due_days: int = Field(default=15, ge=0, le=365)
     cold_required: bool = True
@@ -91,6 +117,7 @@ class SatisfactionParams(_Params):
     # A survey without an invited count has no known response rate: it is partial,
     # unless it has at least this many responses (None: never enough).
     min_responses_without_invited: int | None = Field(default=None, ge=1)
+    due_soon_days: int = _due_soon()
 
     @model_validator(mode="after")
     def _no_duplicates(self) -> SatisfactionParams:
@@ -116,44 +143,44 @@ class TrainerCpdParams(_Params):
 
 
 class ManualParams(_Params):
-    due_soon_days: int = Field(default=30, ge=0, le=365)
+    due_soon_days: int = _due_soon(30)
 
 
 # One part of an indicator that only a document can prove, next to the parts the
 # evidence proves (e.g. 12 under rnq-2026: attendance, drop-out follow-up, and the
-# prevention of violence). Its labels are in ``messages.COMPONENTS``.
+# prevention of violence). A manual proof counts for it when its ``component`` is
+# this key (``preuve proof add --component KEY``); a proof without a component
+# never does. Its labels are in ``messages.COMPONENTS``.
 Component = Literal[
     "recognition_funding",
     "calculation_method",
     "violence_prevention",
     "pedagogical_referent",
     "funder_feedback",
-    "funder_feedback_if_any",
     "risk_analysis",
     "content_evaluation",
 ]
-# Components the organisation may declare it is not concerned by ("le cas échéant").
-OPTIONAL_COMPONENTS: frozenset[str] = frozenset({"funder_feedback_if_any"})
 # Components that depend on the number of trainers of the action.
 PER_TRAINER_COMPONENTS: frozenset[str] = frozenset({"pedagogical_referent"})
+# Parameters that say what a rule is, not how strict it is: set in rules.json only.
+FIXED_PARAMS: dict[str, frozenset[str]] = {"manual_component": frozenset({"component", "if_any"})}
 
 
 class ManualComponentParams(_Params):
     component: Component
-    due_soon_days: int = Field(default=30, ge=0, le=365)
-    # Only proofs whose title holds one of these words count (case and accents
-    # ignored); empty: any proof of the indicator. Tells two components of one
-    # indicator apart (32: improvement measures, risk analysis).
-    title_keywords: tuple[str, ...] = ()
+    # The referential asks for it "le cas échéant" (rnq-2026's funders): the
+    # organisation may declare it is not concerned (``required = false``).
+    if_any: bool = False
+    due_soon_days: int = _due_soon(30)
     # pedagogical_referent: asked only of actions with at least this many trainers
     # enrolled (0: every action; the threshold is to be set by arrêté).
     min_trainers: int = Field(default=0, ge=0, le=100)
-    # Optional components only: false when the organisation is not concerned.
+    # "Le cas échéant" parts only: false when the organisation is not concerned.
     required: bool = True
 
     @model_validator(mode="after")
     def _meaningful(self) -> ManualComponentParams:
-        if not self.required and self.component not in OPTIONAL_COMPONENTS:
+        if not self.required and not self.if_any:
             raise ValueError(f"required: the component {self.component} cannot be waived")
         if self.min_trainers and self.component not in PER_TRAINER_COMPONENTS:
             raise ValueError(f"min_trainers: not used by the component {self.component}")
@@ -162,9 +189,9 @@ class ManualComponentParams(_Params):
 
 PARAM_MODELS: dict[str, type[_Params]] = {
     "course_fields": CourseFieldsParams,
-    "result_rates": NoParams,
+    "result_rates": ResultRatesParams,
     "entry_positioning": EntryPositioningParams,
-    "attendance": NoParams,
+    "attendance": AttendanceParams,
     "final_assessment": FinalAssessmentParams,
     "dropout_followup": DropoutParams,
     "resources": ResourcesParams,
@@ -253,6 +280,13 @@ def _build(spec: RuleSpec, override: dict[str, Any] | None, where: str) -> Rule:
         model.model_validate(spec.params)
     except ValidationError as exc:
         raise RulesError(_errors(exc, f"rules.json {spec.id}.params")) from exc
+    fixed = sorted(FIXED_PARAMS.get(spec.check, frozenset()) & set(override or {}))
+    if fixed:
+        raise RulesError(
+            "; ".join(
+                f"{where}.{spec.id}.{name}: set by rules.json, not by a tenant" for name in fixed
+            )
+        )
     values = {**spec.params, **(override or {})}
     try:
         params = model.model_validate(values)
@@ -336,10 +370,33 @@ def _check_versions(spec: RuleSpec, referentials: Mapping[str, frozenset[int]], 
 
 
 @cache
+def _checked_specs(
+    path: Path, referentials: tuple[tuple[str, frozenset[int]], ...]
+) -> tuple[RuleSpec, ...]:
+    versions = dict(referentials)
+    known = frozenset(n for numbers in versions.values() for n in numbers)
+    return load_rule_specs(path, known, versions)
+
+
 def shipped_rule_specs() -> tuple[RuleSpec, ...]:
-    referentials = {v: frozenset(r.numbers) for v, r in shipped_referentials().items()}
-    known = frozenset(n for numbers in referentials.values() for n in numbers)
-    return load_rule_specs(RULES_FILE, known, referentials)
+    """The shipped rules, checked against the referential versions this instance can
+    use: the shipped ones plus those of the configured ``[mapping] referential_dir``
+    (a version dropped in that folder may be named in ``versions``)."""
+    referentials = tuple(
+        sorted((v, frozenset(r.numbers)) for v, r in available_referentials().items())
+    )
+    return _checked_specs(RULES_FILE, referentials)
+
+
+def declared_components(specs: tuple[RuleSpec, ...] | None = None) -> dict[int, tuple[str, ...]]:
+    """Indicator -> the component keys its ``manual_component`` rules declare, in any
+    referential version (what ``ManualProof.component`` may say)."""
+    found: dict[int, set[str]] = {}
+    for spec in specs if specs is not None else shipped_rule_specs():
+        component = spec.params.get("component")
+        if spec.check == "manual_component" and isinstance(component, str):
+            found.setdefault(spec.indicators[0], set()).add(component)
+    return {number: tuple(sorted(keys)) for number, keys in sorted(found.items())}
 
 
 def rules_for_version(rules: tuple[Rule, ...], version: str) -> tuple[Rule, ...]:

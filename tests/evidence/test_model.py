@@ -8,7 +8,7 @@ import pytest
 from pydantic import ValidationError
 
 from preuve.evidence.identity import Pseudonymiser
-from preuve.evidence.model import EvidenceRecord, PartialDate
+from preuve.evidence.model import EvidenceRecord, ManualProof, PartialDate
 from tests.factories import FETCHED, enrolment, record
 
 
@@ -121,3 +121,46 @@ def test_pseudonymous_keys_match_across_sources_by_email() -> None:
     assert Pseudonymiser(b"other").from_email("jeanne.martin@example.org") != moodle
     with pytest.raises(ValueError, match="e-mail"):
         keys.person_key(source="moodle")
+
+
+def _proof(**fields: object) -> EvidenceRecord:
+    data = {
+        "kind": "manual_proof",
+        "indicator": 32,
+        "title": "Analyse des risques qualité",
+        "document": {"uri": "https://intranet.example.org/qualite/32"},
+        "dated": "2026-09-01",
+        **fields,
+    }
+    return record(data, source_id="proof-32")
+
+
+def test_a_manual_proof_may_name_its_component() -> None:
+    plain = _proof()
+    assert isinstance(plain.data, ManualProof)
+    assert plain.data.component is None
+    # A proof without a component hashes as it did before the field existed.
+    assert "component" not in plain.payload
+    tagged = _proof(component="risk_analysis")
+    assert isinstance(tagged.data, ManualProof)
+    assert tagged.data.component == "risk_analysis"
+    assert tagged.payload["component"] == "risk_analysis"
+    assert tagged.content_hash != plain.content_hash
+    for bad in ("Risk analysis", "", "risk-analysis", "1risk"):
+        with pytest.raises(ValidationError, match="component"):
+            _proof(component=bad)
+
+
+def test_the_client_of_a_subcontracted_action_is_a_stakeholder() -> None:
+    survey = record(
+        {
+            "kind": "satisfaction_survey",
+            "action_ref": "A1",
+            "survey_ref": "A1-hot-client",
+            "timing": "hot",
+            "stakeholder": "client",
+            "response_count": 1,
+        },
+        source_id="survey/A1/hot-client",
+    )
+    assert survey.payload["stakeholder"] == "client"

@@ -19,8 +19,9 @@
 - Manual proofs: every manual-only indicator has one, except 23 (none) and 24
   (expired); so do the manual parts of 2, 12, 19, 30 and 32 (funders' views; the
   2026 calculation method, violence prevention, pedagogical referent and quality
-  risk analysis), but not the 2026 part of 1 (type of recognition and funding
-  arrangements): under rnq-2026 every action's 1 needs that proof.
+  risk analysis), each with its component, but not the 2026 part of 1 (type of
+  recognition and funding arrangements): under rnq-2026 every action's 1 needs
+  that proof.
 
 Each action's teaching team answered a hot survey, except A2's. The expected
 statuses of both referential versions are at the end of this module.
@@ -97,15 +98,15 @@ DROPPED = {"p_a1_5"}
 NO_FINAL = {"p_a4_3"}
 MANUAL_ACTION = (3, 4, 7, 9, 13, 16, 28)
 MANUAL_ORG = (14, 15, 17, 18, 20, 25, 26, 27, 29, 31, 32, 33)
-# The manual parts of indicators the evidence proves otherwise: 30 (funders' views,
-# both versions), and under rnq-2026 2, 12, 19 and 32 (risk analysis: its title
-# must say so). Not 1: its 2026 part is a planted gap.
-COMPONENT_PROOFS: dict[int, str] = {
-    2: "Modalités de calcul des indicateurs de résultats",
-    12: "Procédure de prévention des violences et du harcèlement",
-    19: "Référents pédagogiques par formation",
-    30: "Sollicitation annuelle des financeurs",
-    32: "Analyse des risques qualité 2026",
+# The manual parts of indicators, (component, title): 30 (funders' views, both
+# versions), and under rnq-2026 2, 12, 19 and 32 (the risk analysis, next to 32's
+# main manual part). Not 1: its 2026 part is a planted gap.
+COMPONENT_PROOFS: dict[int, tuple[str, str]] = {
+    2: ("calculation_method", "Modalités de calcul des indicateurs de résultats"),
+    12: ("violence_prevention", "Procédure de prévention des violences et du harcèlement"),
+    19: ("pedagogical_referent", "Référents pédagogiques par formation"),
+    30: ("funder_feedback", "Sollicitation annuelle des financeurs"),
+    32: ("risk_analysis", "Analyse des risques qualité 2026"),
 }
 
 
@@ -371,6 +372,7 @@ def manual_proof(
     dated: str = "2026-09-01",
     until: str | None = "2027-09-01",
     title: str | None = None,
+    component: str | None = None,
 ) -> EvidenceRecord:
     data: dict[str, Any] = {
         "kind": "manual_proof",
@@ -381,6 +383,8 @@ def manual_proof(
     }
     if until is not None:
         data["valid_until"] = until
+    if component is not None:
+        data["component"] = component
     source_id = f"proof-{indicator}-{dated}" + (f"-{title}" if title else "")
     return record(data, source_id=source_id, tenant=TENANT, source="manual")
 
@@ -425,7 +429,10 @@ async def load_scenario(store: Store) -> None:
     )
     proofs = [manual_proof(n) for n in (*MANUAL_ACTION, *MANUAL_ORG)]
     proofs.append(manual_proof(24, dated="2025-01-10", until="2026-01-10"))  # expired
-    proofs.extend(manual_proof(n, title=title) for n, title in COMPONENT_PROOFS.items())
+    proofs.extend(
+        manual_proof(n, title=title, component=component)
+        for n, (component, title) in COMPONENT_PROOFS.items()
+    )
     await store.evidence.write_batch(TENANT, "manual", proofs)
 
 

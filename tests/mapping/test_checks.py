@@ -567,10 +567,10 @@ def test_satisfaction_asks_each_stakeholder_where_concerned() -> None:
     }
     apprenticeship = ActionFacts(action=_action(category="apprenticeship"), evidence_id=1)
     assert "hot:employer" in _asked(checks.satisfaction(rule, apprenticeship, late))
-    # Guide V9: a subcontractor asks the learners (and its client); a skills
-    # assessment, the learners and the teaching team.
+    # Guide V9: a subcontractor asks the learners and its client (donneur d'ordres);
+    # a skills assessment, the learners and the teaching team.
     subcontracted = ActionFacts(action=_action(subcontracted=True, work_study=True), evidence_id=1)
-    assert _asked(checks.satisfaction(rule, subcontracted, late)) == {"hot:learner"}
+    assert _asked(checks.satisfaction(rule, subcontracted, late)) == {"hot:learner", "hot:client"}
     assessment = ActionFacts(
         action=_action(category="skills_assessment", work_based_periods=True), evidence_id=1
     )
@@ -582,6 +582,35 @@ def test_satisfaction_asks_each_stakeholder_where_concerned() -> None:
     assert _asked(checks.satisfaction(funders, plain, late)) == {"hot:learner", "hot:funder"}
     learners = _rule("satisfaction", cold_required=False, stakeholders=["learner"])
     assert _asked(checks.satisfaction(learners, plain, late)) == {"hot:learner"}
+    assert _asked(checks.satisfaction(learners, subcontracted, late)) == {"hot:learner"}
+
+
+def test_the_client_of_a_subcontracted_action_is_asked() -> None:
+    rule = _rule("satisfaction", cold_required=False)
+    late = date(2026, 12, 1)
+
+    def facts(*client: SurveyFacts, subcontracted: bool = True) -> ActionFacts:
+        return ActionFacts(
+            action=_action(subcontracted=subcontracted),
+            evidence_id=1,
+            learners=_learners(2),
+            surveys=[_survey("learner", "hot", 2, 2), *client],
+        )
+
+    missing = checks.satisfaction(rule, facts(), late)
+    assert missing.status is Status.PARTIAL  # the learners answered
+    assert missing.at_fault == ["hot:client"]
+    assert missing.reason.fr.startswith("aucune enquête à chaud auprès des donneurs d'ordres")
+    assert missing.reason.en.startswith("no hot survey of client organisations")
+    assert checks.satisfaction(rule, facts(), date(2026, 10, 10)).status is Status.DUE
+    # One client organisation: without an invited count, one answer out of one.
+    answered = checks.satisfaction(rule, facts(_survey("client", "hot", None, 1)), late)
+    assert answered.status is Status.PROVEN, answered.reason.fr
+    low = checks.satisfaction(rule, facts(_survey("client", "hot", None, 0)), late)
+    assert low.status is Status.PARTIAL
+    assert "enquête à chaud (donneurs d'ordres) : 0 réponse sur 1" in low.reason.fr
+    # Not asked on an action the organisation delivers itself, even when listed.
+    assert "hot:client" not in checks.satisfaction(rule, facts(subcontracted=False), late).at_fault
 
 
 def test_cold_surveys_are_asked_of_the_listed_stakeholders() -> None:
@@ -742,7 +771,8 @@ def test_rates_of_a_subcontractor_only_are_not_applicable() -> None:
 
 
 def _proof_id(indicator: int) -> str:
-    return manual_proof(indicator, title=COMPONENT_PROOFS[indicator]).provenance.source_id
+    component, title = COMPONENT_PROOFS[indicator]
+    return manual_proof(indicator, title=title, component=component).provenance.source_id
 
 
 async def _withdraw_proofs(store: Store, *indicators: int) -> None:
@@ -794,6 +824,7 @@ async def test_an_action_level_proof_covers_its_action_only(store: Store) -> Non
     a1_only = ManualProof.model_validate(
         {
             "indicator": 12,
+            "component": "violence_prevention",
             "action_ref": "A1",
             "title": "Charte de prévention des violences (Excel)",
             "document": {"uri": "https://intranet.example.org/qualite/12-a1"},
@@ -810,21 +841,90 @@ async def test_an_action_level_proof_covers_its_action_only(store: Store) -> Non
     assert result.indicator(12).at_fault == ["A3", "A4"]
 
 
-async def test_the_risk_analysis_needs_a_proof_titled_so(store: Store) -> None:
+async def test_the_risk_analysis_needs_a_proof_of_its_component(store: Store) -> None:
     await load_scenario(store)
-    await _withdraw_proofs(store, 32)  # the generic proof of 32 is left
+    await _withdraw_proofs(store, 32)  # the main part's proof of 32 is left
     result = await evaluate(store, tenant_config(), as_of=AS_OF)
     thirty_two = result.indicator(32)
     assert thirty_two.status is Status.MANUAL
-    assert "analyse des risques sur la qualité des formations délivrées" in thirty_two.reason.fr
-    assert "titre contenant « risque » ou « risk »" in thirty_two.reason.fr
+    risk = next(f for f in thirty_two.findings if f.rule == "quality_risk_analysis")
+    assert risk.reason.fr.startswith(
+        "preuve manuelle à joindre (document ou lien daté) : analyse des risques sur la "
+        "qualité des formations délivrées"
+    )
+    # The proof without a component counts for the main part, never for the risk
+    # analysis, whatever its title; the reason says which component is expected.
+    assert risk.reason.fr.endswith(
+        "1 preuve de l'indicateur 32 sans composante ne compte pas pour cette partie "
+        "(composante attendue : risk_analysis)"
+    )
+    assert "(expected component: risk_analysis)" in risk.reason.en
+    main = next(f for f in thirty_two.findings if f.rule == "manual_organisation")
+    assert main.status is Status.PROVEN
+    titled = manual_proof(32, title="Cartographie des risques qualité")  # no component
+    await store.evidence.write_batch(TENANT, "manual", [titled])
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    assert result.indicator(32).status is Status.MANUAL
     v9 = await evaluate(store, tenant_config(referential_version="rnq-2019-v9"), as_of=AS_OF)
     assert v9.indicator(32).status is Status.PROVEN
-    titled = manual_proof(32, title="Cartographie des RISQUES qualité")  # case and accents
-    await store.evidence.write_batch(TENANT, "manual", [titled])
+    tagged = manual_proof(32, title="Cartographie qualité", component="risk_analysis")
+    await store.evidence.write_batch(TENANT, "manual", [tagged])
     assert (await evaluate(store, tenant_config(), as_of=AS_OF)).indicator(32).status is (
         Status.PROVEN
     )
+
+
+async def test_a_component_proof_does_not_prove_the_main_part(store: Store) -> None:
+    await load_scenario(store)
+    await store.evidence.write_batch(
+        TENANT, "manual", [], withdrawals=[_withdraw("manual_proof", "proof-32-2026-09-01")]
+    )
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    thirty_two = result.indicator(32)
+    assert thirty_two.status is Status.MANUAL
+    main = next(f for f in thirty_two.findings if f.rule == "manual_organisation")
+    assert main.status is Status.MANUAL
+    assert main.reason.fr == (
+        "preuve manuelle à joindre (document ou lien daté, avec sa validité) ; les preuves "
+        "rattachées à la composante risk_analysis ne comptent pas pour cette partie"
+    )
+    risk = next(f for f in thirty_two.findings if f.rule == "quality_risk_analysis")
+    assert risk.status is Status.PROVEN
+    v9 = await evaluate(store, tenant_config(referential_version="rnq-2019-v9"), as_of=AS_OF)
+    assert v9.indicator(32).status is Status.MANUAL  # V9's 32 has no risk analysis part
+
+
+async def test_proofs_without_a_component_never_prove_a_named_part(store: Store) -> None:
+    """Proofs stored before components existed count for the main manual part only."""
+    await load_scenario(store)
+    await _withdraw_proofs(store, 12, 30)
+    untagged = [
+        manual_proof(12, title="Procédure de prévention des violences"),
+        manual_proof(30, title="Sollicitation annuelle des financeurs"),
+    ]
+    await store.evidence.write_batch(TENANT, "manual", untagged)
+    for version, rule_id in (
+        ("rnq-2026", "funder_feedback_if_any"),
+        ("rnq-2019-v9", "funder_feedback"),
+    ):
+        result = await evaluate(store, tenant_config(referential_version=version), as_of=AS_OF)
+        funders = next(f for f in result.indicator(30).findings if f.rule == rule_id)
+        assert funders.status is Status.MANUAL, version
+        assert "(composante attendue : funder_feedback)" in funders.reason.fr
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    violence = next(
+        f for f in result.action("A1").indicator(12).findings if f.rule == "violence_prevention"
+    )
+    assert violence.status is Status.MANUAL
+    assert "(composante attendue : violence_prevention)" in violence.reason.fr
+    # The same funders' proof, with its component, counts under both versions.
+    tagged = manual_proof(30, title="Sollicitation des financeurs", component="funder_feedback")
+    await store.evidence.write_batch(TENANT, "manual", [tagged])
+    for version in ("rnq-2026", "rnq-2019-v9"):
+        result = await evaluate(store, tenant_config(referential_version=version), as_of=AS_OF)
+        assert all(
+            f.status is Status.PROVEN for f in result.indicator(30).findings if "funder" in f.rule
+        ), version
 
 
 async def test_funders_views_where_there_are_funders(store: Store) -> None:
@@ -904,6 +1004,7 @@ def test_indicator_33_asks_for_the_learners_evaluation_under_2026_only() -> None
     proof = ManualProof.model_validate(
         {
             "indicator": 33,
+            "component": "content_evaluation",
             "title": "Évaluation des enseignements par les apprentis",
             "document": {"uri": "https://intranet.example.org/qualite/33"},
             "dated": "2026-09-01",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import orjson
@@ -137,6 +138,86 @@ def test_proof_add_list_remove(tmp_path: Path) -> None:
     code, out, _ = _run("-c", str(config), "--json", "coverage", "--as-of", "2026-11-30")
     twenty_three = next(i for i in orjson.loads(out)["organisation"] if i["indicator"] == 23)
     assert twenty_three["status"] == "manual"
+
+
+def test_proof_add_with_a_component(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    common = ("--url", "https://intranet.example.org/qualite/32", "--dated", "2026-10-01")
+    code, out, _ = _run(
+        "-c",
+        str(config),
+        "--json",
+        "proof",
+        "add",
+        "--indicator",
+        "32",
+        "--title",
+        "Cartographie qualité",
+        "--component",
+        "risk_analysis",
+        *common,
+    )
+    assert code == 0, out
+    tagged = orjson.loads(out)
+    assert tagged["proof"]["component"] == "risk_analysis"
+    # The same document without a component is another proof (the main part's).
+    code, out, _ = _run(
+        "-c", str(config), "--json", "proof", "add", "--indicator", "32", "--title", "x", *common
+    )
+    plain = orjson.loads(out)
+    assert plain["proof"]["component"] is None
+    assert plain["source_id"] != tagged["source_id"]
+
+    code, out, _ = _run("-c", str(config), "--json", "proof", "list")
+    listed = {p["source_id"]: p for p in orjson.loads(out)}
+    assert listed[tagged["source_id"]]["component"] == "risk_analysis"
+    assert listed[plain["source_id"]]["component"] is None
+    assert all("component" in p for p in listed.values())
+    wide = CliRunner(env={"COLUMNS": "200"}).invoke(
+        cli, ["-c", str(config), "--lang", "en", "proof", "list"], catch_exceptions=False
+    )
+    assert wide.exit_code == 0
+    row = next(line for line in wide.stdout.splitlines() if tagged["source_id"] in line)
+    assert re.search(r"│ 32 │ risk_analysis +│", row), row
+
+    # Unknown key for the indicator: refused, naming the keys the rules declare.
+    code, out, _ = _run(
+        "-c",
+        str(config),
+        "--json",
+        "proof",
+        "add",
+        "--indicator",
+        "30",
+        "--title",
+        "x",
+        "--component",
+        "risk_analysis",
+        *common,
+    )
+    assert code == EXIT_USAGE
+    assert orjson.loads(out)["error"] == (
+        "composante « risk_analysis » inconnue pour l'indicateur 30 ; "
+        "composantes possibles : funder_feedback"
+    )
+    code, out, _ = _run(
+        "-c",
+        str(config),
+        "--json",
+        "proof",
+        "add",
+        "--indicator",
+        "23",
+        "--title",
+        "x",
+        "--component",
+        "risk_analysis",
+        *common,
+    )
+    assert code == EXIT_USAGE
+    error = orjson.loads(out)["error"]
+    assert error.startswith("l'indicateur 23 n'a pas de composante : retirez --component")
+    assert "1, 2, 12, 19, 30, 32, 33" in error
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import pytest
 
 from preuve.config.settings import ConfigError, load_settings
 from preuve.mapping import Status, evaluate
+from preuve.mapping import rules as rules_module
 from preuve.mapping.referential import (
     REFERENTIALS_DIR,
     ReferentialError,
@@ -20,6 +21,7 @@ from preuve.mapping.referential import (
     shipped_referentials,
     use_referential_dir,
 )
+from preuve.mapping.rules import RULES_FILE, RulesError, build_rules
 from preuve.store import Store
 
 
@@ -234,6 +236,42 @@ async def test_evaluation_uses_the_pinned_extra_version(
     assert result.referential_version == "rnq-2028"
     # no rule names 34: a manual proof is asked, the indicator is not ignored
     assert result.indicator(34).status is Status.MANUAL
+
+
+def _rules_naming_2028(tmp_path: Path) -> Path:
+    """The shipped rules plus one for the new indicator 34 of rnq-2028."""
+    data = json.loads(RULES_FILE.read_text(encoding="utf-8"))
+    data["rules"].append(
+        {
+            "id": "new_indicator_34",
+            "indicators": [34],
+            "scope": "organisation",
+            "check": "manual_proof",
+            "versions": ["rnq-2028"],
+            "params": {"due_soon_days": 10},
+        }
+    )
+    path = tmp_path / "rules.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+async def test_rules_may_name_a_version_of_the_configured_folder(
+    tmp_path: Path, store: Store, shipped_only: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(rules_module, "RULES_FILE", _rules_naming_2028(tmp_path))
+    with pytest.raises(RulesError, match=r"'new_indicator_34' names unknown indicators \[34\]"):
+        build_rules()
+    folder = tmp_path / "referentials"
+    _version_2028(folder)
+    tenant = load_settings(_config(tmp_path, folder)).tenant("of-1")
+    assert "new_indicator_34" in {r.id for r in build_rules()}
+    result = await evaluate(store, tenant, as_of=date(2026, 12, 1))
+    assert result.referential_version == "rnq-2028"
+    assert [f.rule for f in result.indicator(34).findings] == ["new_indicator_34"]
+    use_referential_dir(None)  # back to the shipped versions: refused again
+    with pytest.raises(RulesError, match="new_indicator_34"):
+        build_rules()
 
 
 def test_malformed_file_in_the_configured_folder_is_refused(

@@ -193,31 +193,58 @@ def test_shipped_rules_load_with_their_versions() -> None:
 def test_satisfaction_defaults_and_overrides() -> None:
     params = next(r for r in build_rules() if r.id == "satisfaction").params
     assert isinstance(params, SatisfactionParams)
-    assert params.stakeholders == ("learner", "trainer", "employer")
+    assert params.stakeholders == ("learner", "trainer", "employer", "client")
     assert params.cold_stakeholders == ("learner",)
     assert params.min_responses_without_invited is None
     problems = validate_overrides(
-        {"satisfaction": {"stakeholders": ["learner", "learner"], "cold_stakeholders": ["client"]}}
+        {"satisfaction": {"stakeholders": ["learner", "learner"], "cold_stakeholders": ["clients"]}}
     )
     text = "\n".join(problems)
     assert "rules.satisfaction.cold_stakeholders" in text
     assert validate_overrides({"satisfaction": {"min_responses_without_invited": 5}}) == []
+    assert validate_overrides({"satisfaction": {"cold_stakeholders": ["learner", "client"]}}) == []
     assert validate_overrides({"satisfaction": {"stakeholders": ["learner", "learner"]}})
 
 
 def test_component_parameters_are_checked_per_component() -> None:
     assert validate_overrides({"funder_feedback_if_any": {"required": False}}) == []
     assert validate_overrides({"pedagogical_referent": {"min_trainers": 3}}) == []
-    assert validate_overrides({"quality_risk_analysis": {"title_keywords": ["risques"]}}) == []
-    refused = {
-        "funder_feedback": {"required": False},  # V9: funders without condition
-        "violence_prevention": {"required": False},
-        "result_calculation_method": {"min_trainers": 2},
-        "content_evaluation": {"component": "nope"},
-    }
-    for rule_id, override in refused.items():
+    refused: list[tuple[str, dict[str, Any]]] = [
+        ("funder_feedback", {"required": False}),  # V9: funders without condition
+        ("violence_prevention", {"required": False}),
+        ("result_calculation_method", {"min_trainers": 2}),
+        ("content_evaluation", {"component": "nope"}),
+        # what a rule is belongs to rules.json: the key proofs carry, "le cas échéant"
+        ("quality_risk_analysis", {"component": "content_evaluation"}),
+        ("funder_feedback", {"if_any": True, "required": False}),
+        # no title words any more: a proof names its component
+        ("quality_risk_analysis", {"title_keywords": ["risques"]}),
+    ]
+    for rule_id, override in refused:
         problems = validate_overrides({rule_id: override})
         assert problems, rule_id
         assert all(p.startswith(f"rules.{rule_id}") for p in problems), problems
+    fixed = validate_overrides({"funder_feedback_if_any": {"if_any": False}})
+    assert fixed == ["rules.funder_feedback_if_any.if_any: set by rules.json, not by a tenant"]
     with pytest.raises(ValidationError, match=r"rules\.distance_followed\.min_module_share"):
         TenantConfig(id="x", name="X", rules={"distance_followed": {"min_module_share": 0}})
+
+
+def test_every_rule_with_a_deadline_declares_its_warning_window() -> None:
+    """``due_soon_days`` (the window of ``indicator.due_soon``) on every rule whose
+    findings carry a deadline, overridable per tenant."""
+    without_deadline = {"course_fields", "resources", "trainer_competence", "trainer_cpd"}
+    raw = json.loads(RULES_FILE.read_text(encoding="utf-8"))["rules"]
+    for spec in raw:
+        declared = "due_soon_days" in spec["params"]
+        assert declared is (spec["check"] not in without_deadline), spec["id"]
+    rules = {r.id: r for r in build_rules()}
+    assert rules["entry_positioning"].params.due_soon_days == 14
+    assert rules["manual_organisation"].params.due_soon_days == 30
+    for rule_id in ("attendance", "result_indicators", "distance_followed", "dropout_followup"):
+        assert validate_overrides({rule_id: {"due_soon_days": 3}}) == [], rule_id
+        (problem,) = validate_overrides({rule_id: {"due_soon_days": 400}})
+        assert problem.startswith(f"rules.{rule_id}.due_soon_days"), problem
+    assert validate_overrides({"resources": {"due_soon_days": 3}}) == [
+        "rules.resources.due_soon_days: unknown key"
+    ]

@@ -211,6 +211,35 @@ async def test_the_warning_window_is_overridden_per_tenant(store: Store) -> None
     assert warn_from == date(2026, 12, 13)
 
 
+async def test_a_deadline_rule_window_is_overridden_per_tenant(store: Store) -> None:
+    await load_scenario(store)
+    # A4 ended 2026-11-18: its assessment of the objectives (11) and its surveys (30)
+    # are due 2026-12-03. With 5 days instead of 14 for the assessment, its warning
+    # comes on 2026-11-28; the surveys keep the default window (from 2026-11-19).
+    days = {"rules": {"objectives_assessment": {"due_soon_days": 5}}}
+    _, events = await evaluate_and_snapshot(store, tenant_config(**days), as_of=date(2026, 11, 19))
+    assert [e.data["due_by"] for e in _events(events, 30, "A4") if e.type == DUE_SOON] == [
+        "2026-12-03"
+    ]
+    assert not [e for e in _events(events, 11, "A4") if e.type == DUE_SOON]
+    assert await _warnings(store, date(2026, 11, 27), 11, "A4", **days) == []
+    assert await _warnings(store, date(2026, 11, 28), 11, "A4", **days) == ["2026-12-03"]
+    assert await _warnings(store, date(2026, 11, 29), 11, "A4", **days) == []
+    latest = await latest_snapshot(store, TENANT)
+    assert latest is not None
+    a4 = next(a for a in latest["actions"] if a["action_ref"] == "A4")
+    eleven = next(i for i in a4["indicators"] if i["indicator"] == 11)
+    assert (eleven["due_by"], eleven["warn_from"]) == ("2026-12-03", "2026-11-28")
+
+
+async def test_a_wider_survey_window_warns_earlier(store: Store) -> None:
+    await load_scenario(store)
+    wide = {"rules": {"satisfaction": {"due_soon_days": 30}}}
+    # A4's surveys are due 2026-12-03: a 30-day window opens on 2026-11-03.
+    assert await _warnings(store, date(2026, 11, 2), 30, "A4", **wide) == []
+    assert await _warnings(store, date(2026, 11, 3), 30, "A4", **wide) == ["2026-12-03"]
+
+
 def _due_result(as_of: date, warn_from: date | None) -> CoverageResult:
     item = IndicatorCoverage(
         indicator=11,
