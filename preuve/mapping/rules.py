@@ -1,18 +1,21 @@
 """Declarative rules: which check proves which indicator, at which scope, with which parameters.
 
 The rules are data (``rules.json``); each names a check implemented in
-``checks.py`` and gives its parameters' defaults. A rule may name the referential
-versions it applies to (``"versions": ["rnq-2026"]``; absent: every version); an
-unknown version id, or an indicator a named version does not have, is refused at
-load with the rule named (the versions known are the shipped ones plus those of
-the configured ``[mapping] referential_dir``). A tenant overrides parameters in its
-configuration (``[tenants.rules.<rule id>]``); unknown rules, unknown parameters and
-wrong types are refused with the key named.
+``checks.py`` and gives its parameters' defaults. A rule may be scoped to
+referential versions: a range by date in force (``"since"``/``"until"`` a version,
+bounds included, so a version added later falls in the range it belongs to) or a
+list (``"versions": [...]``); absent: every version. An unknown version id, or an
+indicator a version in scope does not have, is refused at load with the rule named
+(the versions known are the shipped ones plus those of the configured ``[mapping]
+referential_dir``). A tenant overrides parameters in its configuration
+(``[tenants.rules.<rule id>]``); unknown rules, unknown parameters and wrong types
+are refused with the key named.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -230,17 +233,31 @@ class RuleSpec(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     # Referential versions the rule applies to; None (absent): every version.
     versions: tuple[str, ...] | None = Field(default=None, min_length=1)
+    # Or a range, by date in force: from ``since`` on and/or up to ``until`` (both
+    # included). A version added later (a file dropped in the referential folder)
+    # then gets the rules of the range it falls in, with no edit of this file.
+    since: str | None = None
+    until: str | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> RuleSpec:
         if self.versions is not None and len(set(self.versions)) != len(self.versions):
             raise ValueError("versions: a version is listed twice")
+        if self.versions is not None and (self.since or self.until):
+            raise ValueError("versions: give either a list of versions or since/until")
         if self.check == "manual_component" and len(self.indicators) != 1:
             raise ValueError("indicators: a manual component belongs to one indicator")
         return self
 
-    def applies_to(self, version: str) -> bool:
-        return self.versions is None or version in self.versions
+    def scoped_versions(self, order: Mapping[str, date]) -> tuple[str, ...] | None:
+        """The versions it applies to among ``order`` (version -> date in force)."""
+        if self.since is None and self.until is None:
+            return self.versions
+        start = order[self.since] if self.since else date.min
+        end = order[self.until] if self.until else date.max
+        return tuple(
+            v for v, day in sorted(order.items(), key=lambda x: x[1]) if start <= day <= end
+        )
 
 
 class RulesFile(BaseModel):
@@ -298,7 +315,7 @@ def _build(spec: RuleSpec, override: dict[str, Any] | None, where: str) -> Rule:
         scope=spec.scope,
         check=spec.check,
         params=params,
-        versions=spec.versions,
+        versions=spec.scoped_versions(_in_force()),
     )
 
 
@@ -348,14 +365,22 @@ def load_rule_specs(
         unknown = sorted(set(spec.indicators) - known_indicators) if known_indicators else []
         if unknown:
             raise RulesError(f"{path.name}: rule {spec.id!r} names unknown indicators {unknown}")
-        if referentials is not None and spec.versions is not None:
+        if referentials is not None:
             _check_versions(spec, referentials, path.name)
     return specs
 
 
 def _check_versions(spec: RuleSpec, referentials: Mapping[str, frozenset[int]], name: str) -> None:
     known = ", ".join(sorted(referentials))
-    for version in spec.versions or ():
+    for bound in (spec.since, spec.until):
+        if bound is not None and bound not in referentials:
+            raise RulesError(
+                f"{name}: rule {spec.id!r} names unknown referential version {bound!r} "
+                f"(known: {known})"
+            )
+    order = _in_force()
+    scoped = spec.scoped_versions({v: order[v] for v in referentials if v in order})
+    for version in scoped or ():
         numbers = referentials.get(version)
         if numbers is None:
             raise RulesError(
@@ -397,6 +422,10 @@ def declared_components(specs: tuple[RuleSpec, ...] | None = None) -> dict[int, 
         if spec.check == "manual_component" and isinstance(component, str):
             found.setdefault(spec.indicators[0], set()).add(component)
     return {number: tuple(sorted(keys)) for number, keys in sorted(found.items())}
+
+
+def _in_force() -> dict[str, date]:
+    return {v: r.in_force_from for v, r in available_referentials().items()}
 
 
 def rules_for_version(rules: tuple[Rule, ...], version: str) -> tuple[Rule, ...]:

@@ -236,6 +236,10 @@ async def test_evaluation_uses_the_pinned_extra_version(
     assert result.referential_version == "rnq-2028"
     # no rule names 34: a manual proof is asked, the indicator is not ignored
     assert result.indicator(34).status is Status.MANUAL
+    # the rules in force since 2026 apply to the later version without naming it
+    rules = {f.rule for i in result.organisation for f in i.findings}
+    assert {"quality_risk_analysis", "funder_feedback_if_any"} <= rules
+    assert "funder_feedback" not in rules  # V9 only
 
 
 def _rules_naming_2028(tmp_path: Path) -> Path:

@@ -137,6 +137,7 @@ def test_evaluation_uses_the_rules_of_its_version() -> None:
 
 def test_unknown_version_is_refused_naming_the_rule(tmp_path: Path) -> None:
     def typo(rules: list[dict[str, Any]]) -> None:
+        rules[9].pop("since", None)
         rules[9]["versions"] = ["rnq-2062"]
 
     path = _rules_file(tmp_path, typo)
@@ -150,6 +151,7 @@ def test_unknown_version_is_refused_naming_the_rule(tmp_path: Path) -> None:
 def test_a_version_without_the_indicator_is_refused(tmp_path: Path) -> None:
     def v9_33(rules: list[dict[str, Any]]) -> None:
         rule = next(r for r in rules if r["id"] == "content_evaluation")
+        rule.pop("since", None)
         rule["versions"] = ["rnq-2019-v9", "rnq-2026"]
 
     path = _rules_file(tmp_path, v9_33)
@@ -170,7 +172,11 @@ def test_a_version_without_the_indicator_is_refused(tmp_path: Path) -> None:
 def test_malformed_versions_are_refused(
     tmp_path: Path, change: dict[str, Any], message: str
 ) -> None:
-    path = _rules_file(tmp_path, lambda rules: rules[9].update(change))
+    def malformed(rules: list[dict[str, Any]]) -> None:
+        rules[9].pop("since", None)
+        rules[9].update(change)
+
+    path = _rules_file(tmp_path, malformed)
     with pytest.raises(RulesError, match=message):
         load_rule_specs(path, referentials=_referentials())
 
@@ -185,9 +191,47 @@ def test_a_manual_component_belongs_to_one_indicator(tmp_path: Path) -> None:
 
 def test_shipped_rules_load_with_their_versions() -> None:
     specs = load_rule_specs(RULES_FILE, referentials=_referentials())
-    scoped = {s.id: s.versions for s in specs if s.versions is not None}
-    assert scoped["distance_followed"] == ("rnq-2026",)
-    assert scoped["funder_feedback"] == ("rnq-2019-v9",)
+    scoped = {s.id: (s.since, s.until) for s in specs if s.since or s.until}
+    assert scoped["distance_followed"] == ("rnq-2026", None)
+    assert scoped["funder_feedback"] == (None, "rnq-2019-v9")
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"since": "rnq-2062"},
+            r"'distance_followed' names unknown referential version 'rnq-2062'",
+        ),
+        (
+            {"until": "rnq-2062"},
+            r"'distance_followed' names unknown referential version 'rnq-2062'",
+        ),
+        (
+            {"since": "rnq-2026", "versions": ["rnq-2026"]},
+            r"give either a list of versions or since/until",
+        ),
+    ],
+)
+def test_bad_version_ranges_are_refused(
+    tmp_path: Path, change: dict[str, Any], message: str
+) -> None:
+    def ranged(rules: list[dict[str, Any]]) -> None:
+        rules[9].pop("since", None)
+        rules[9].update(change)
+
+    with pytest.raises(RulesError, match=message):
+        load_rule_specs(_rules_file(tmp_path, ranged), referentials=_referentials())
+
+
+def test_a_range_covers_the_versions_in_force_within_it() -> None:
+    order = {"rnq-2019-v9": date(2022, 1, 1), "rnq-2026": date(2026, 11, 1)}
+    later = {**order, "rnq-2028": date(2028, 1, 1)}
+    spec = next(s for s in load_rule_specs(RULES_FILE) if s.id == "distance_followed")
+    assert spec.scoped_versions(order) == ("rnq-2026",)
+    assert spec.scoped_versions(later) == ("rnq-2026", "rnq-2028")
+    v9 = next(s for s in load_rule_specs(RULES_FILE) if s.id == "funder_feedback")
+    assert v9.scoped_versions(later) == ("rnq-2019-v9",)
 
 
 def test_satisfaction_defaults_and_overrides() -> None:
