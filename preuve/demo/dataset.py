@@ -92,11 +92,23 @@ def _line(source_id: str, data: dict[str, Any], effective_at: str | None = None)
     return line
 
 
-def demo_lines() -> Iterator[dict[str, Any]]:
-    """The organisation's evidence, in the JSON Lines import format."""
+# The day the dataset is written for. Run on a later day, every date moves by the
+# same number of days, so the demo shows the same picture whenever it runs (recent
+# CVs stay recent, proofs stay valid), like the Moodle stand-in beside it, whose
+# dates follow the clock too.
+DATASET_DAY = date(2026, 11, 30)
+
+
+def _month(day: date) -> str:
+    return day.strftime("%Y-%m")
+
+
+def demo_lines(today: date | None = None) -> Iterator[dict[str, Any]]:
+    """The organisation's evidence, in the JSON Lines import format, as of ``today``."""
+    shift = max(timedelta(0), (today or date.today()) - DATASET_DAY)
     for index, action in enumerate(ACTIONS):
         ref = action["action_ref"]
-        start: date = action["start"]
+        start: date = action["start"] + shift
         end = start + timedelta(days=action["days"] - 1)
         action_data: dict[str, Any] = {
             "kind": "training_action",
@@ -181,7 +193,7 @@ def demo_lines() -> Iterator[dict[str, Any]]:
                 "kind": "trainer_cv",
                 "person_ref": key,
                 "document": {"uri": f"cv/{key}.pdf"},
-                "updated": "2025-06",
+                "updated": _month(date(2025, 6, 15) + shift),
             },
         )
     for indicator, component, title in MANUAL_PROOFS:
@@ -193,8 +205,8 @@ def demo_lines() -> Iterator[dict[str, Any]]:
                 "component": component,
                 "title": title,
                 "document": {"uri": f"https://atelier-horizon.example.org/qualite/{indicator}"},
-                "dated": "2026-09-01",
-                "valid_until": "2027-08-31",
+                "dated": (date(2026, 9, 1) + shift).isoformat(),
+                "valid_until": (date(2027, 8, 31) + shift).isoformat(),
             },
         )
     claire = PSEUDONYMS.from_email(TRAINERS[0]["email"])
@@ -205,7 +217,7 @@ def demo_lines() -> Iterator[dict[str, Any]]:
             "person_ref": claire,
             "title": "Animer une classe virtuelle",
             "provider": "Organisme partenaire",
-            "completed": "2026-03",
+            "completed": _month(date(2026, 3, 15) + shift),
             "hours": 7,
         },
     )

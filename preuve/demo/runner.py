@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import orjson
@@ -43,18 +44,26 @@ def demo_settings(database: Path, data_dir: Path, moodle: SourceConfig | None = 
     )
 
 
-async def run_demo(database: Path, *, with_moodle: bool = True) -> DemoResult:
-    """``with_moodle``: also pull from a Moodle stand-in (a generated fictitious site)."""
+async def run_demo(
+    database: Path, *, with_moodle: bool = True, today: date | None = None
+) -> DemoResult:
+    """``with_moodle``: also pull from a Moodle stand-in (a generated fictitious site).
+
+    ``today``: the day the demo stands on (default: today); the files' dates follow
+    it, and coverage is evaluated as of it. The Moodle stand-in follows the clock.
+    """
     with tempfile.TemporaryDirectory(prefix="preuve-demo-") as tmp:
         if not with_moodle:
-            return await _run_demo(database, Path(tmp), None)
+            return await _run_demo(database, Path(tmp), None, today)
         async with demo_moodle() as moodle:
-            return await _run_demo(database, Path(tmp), moodle)
+            return await _run_demo(database, Path(tmp), moodle, today)
 
 
-async def _run_demo(database: Path, data_dir: Path, moodle: SourceConfig | None) -> DemoResult:
+async def _run_demo(
+    database: Path, data_dir: Path, moodle: SourceConfig | None, today: date | None
+) -> DemoResult:
     with (data_dir / "atelier-horizon.jsonl").open("wb") as handle:
-        for line in demo_lines():
+        for line in demo_lines(today):
             handle.write(orjson.dumps(line) + b"\n")
     settings = demo_settings(database, data_dir, moodle)
     store = await open_store(settings.store.url)
@@ -64,7 +73,7 @@ async def _run_demo(database: Path, data_dir: Path, moodle: SourceConfig | None)
             await sync_source(store, tenant, source, trigger="demo") for source in tenant.sources
         ]
         counts = await store.evidence.count_by_kind(tenant.id)
-        coverage = await evaluate(store, tenant)
+        coverage = await evaluate(store, tenant, as_of=today, audit_date=today)
     finally:
         await store.close()
     return DemoResult(
