@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
@@ -16,6 +16,7 @@ from rich.console import Console
 from preuve.config.settings import ConfigError, Settings, TenantConfig, load_settings
 from preuve.constants import EXIT_CONFIG, EXIT_USAGE
 from preuve.i18n import Text, set_language
+from preuve.store import Store, open_store
 
 T = TypeVar("T")
 
@@ -38,6 +39,32 @@ class CliState:
     console: Console = field(default_factory=lambda: Console(highlight=False))
     err_console: Console = field(default_factory=lambda: Console(stderr=True, highlight=False))
     _settings: Settings | None = None
+
+    def with_store(
+        self,
+        work: Callable[[Store], Awaitable[T]],
+        refusals: Mapping[type[Exception], int] | None = None,
+    ) -> T:
+        """Run ``work`` on the configured store, closed afterwards.
+
+        ``refusals``: the exceptions that are the user's to fix, each failing the
+        command with its message and the exit code given (the first match wins).
+        """
+
+        async def _run() -> T:
+            store = await open_store(self.settings.store.url)
+            try:
+                return await work(store)
+            finally:
+                await store.close()
+
+        try:
+            return run_async(_run())
+        except Exception as exc:
+            for kind, code in (refusals or {}).items():
+                if isinstance(exc, kind):
+                    self.fail(str(exc), code)
+            raise
 
     @property
     def settings(self) -> Settings:

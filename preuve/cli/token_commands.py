@@ -14,10 +14,10 @@ from rich import box
 from rich.markup import escape
 from rich.table import Table
 
-from preuve.cli.common import CliState, pass_state, run_async
+from preuve.cli.common import CliState, pass_state
 from preuve.constants import EXIT_USAGE
 from preuve.i18n import Text
-from preuve.store import Store, open_store
+from preuve.store import Store
 from preuve.web.tokens import (
     ApiToken,
     Scope,
@@ -71,17 +71,7 @@ STATUS_LABELS = {
 
 
 def _with_store(state: CliState, work: Callable[[Store], Awaitable[T]]) -> T:
-    async def _run() -> T:
-        store = await open_store(state.settings.store.url)
-        try:
-            return await work(store)
-        finally:
-            await store.close()
-
-    try:
-        return run_async(_run())
-    except (TokenNotFoundError, TokenError) as exc:
-        state.fail(str(exc), EXIT_USAGE)
+    return state.with_store(work, {TokenNotFoundError: EXIT_USAGE, TokenError: EXIT_USAGE})
 
 
 def _when(value: datetime | None) -> str:

@@ -13,11 +13,11 @@ from typing import Any, TypeVar
 import click
 from rich.table import Table
 
-from preuve.cli.common import CliState, pass_state, run_async
+from preuve.cli.common import CliState, pass_state
 from preuve.constants import EXIT_FAILURE, EXIT_USAGE
 from preuve.events import EVENT_TYPES
 from preuve.i18n import Text
-from preuve.store import Store, open_store
+from preuve.store import Store
 from preuve.webhooks import (
     AllowList,
     DeliveryPolicy,
@@ -95,19 +95,14 @@ def parse_when(value: str | None, state: CliState) -> datetime | None:
 
 
 def _with_store(state: CliState, work: Callable[[Store], Awaitable[T]]) -> T:
-    async def _run() -> T:
-        store = await open_store(state.settings.store.url)
-        try:
-            return await work(store)
-        finally:
-            await store.close()
-
-    try:
-        return run_async(_run())
-    except EndpointNotFoundError as exc:
-        state.fail(str(exc), EXIT_USAGE)
-    except (EndpointError, UnsafeUrlError) as exc:
-        state.fail(str(exc), EXIT_FAILURE)
+    return state.with_store(
+        work,
+        {
+            EndpointNotFoundError: EXIT_USAGE,
+            EndpointError: EXIT_FAILURE,
+            UnsafeUrlError: EXIT_FAILURE,
+        },
+    )
 
 
 @click.group("webhooks")
