@@ -201,20 +201,20 @@ def test_trainers_ok(total: int, fr: str, en: str) -> None:
         (
             0,
             1,
-            "0 formateur sur 3 sans formation continue datée depuis 1 mois : -",
-            "0 trainers out of 3 without dated continuing development within 1 month: -",
+            "0 formateur sur 3 sans formation continue datée au cours du dernier mois : -",
+            "0 trainers out of 3 without dated continuing development within the last month: -",
         ),
         (
             1,
             24,
-            "1 formateur sur 3 sans formation continue datée depuis 24 mois : -",
-            "1 trainer out of 3 without dated continuing development within 24 months: -",
+            "1 formateur sur 3 sans formation continue datée au cours des 24 derniers mois : -",
+            "1 trainer out of 3 without dated continuing development within the last 24 months: -",
         ),
         (
             3,
             24,
-            "3 formateurs sur 3 sans formation continue datée depuis 24 mois : -",
-            "3 trainers out of 3 without dated continuing development within 24 months: -",
+            "3 formateurs sur 3 sans formation continue datée au cours des 24 derniers mois : -",
+            "3 trainers out of 3 without dated continuing development within the last 24 months: -",
         ),
     ],
 )
@@ -292,19 +292,19 @@ def test_attendance_missing_names_a_single_slot() -> None:
     values = {"n": 1, "total": 4, "refs": "p1"}
     assert (
         m.ATTENDANCE_MISSING.render("fr", slots=1, **values)
-        == "1 apprenant sur 4 sans émargement sur le créneau (1) : p1"
+        == "1 apprenant sur 4 n'a pas émargé à l'unique créneau : p1"
     )
     assert (
         m.ATTENDANCE_MISSING.render("en", slots=1, **values)
-        == "1 learner out of 4 lacks attendance for the single slot: p1"
+        == "1 learner out of 4 did not sign in for the only slot: p1"
     )
     assert (
         m.ATTENDANCE_MISSING.render("fr", slots=6, **values | {"n": 2})
-        == "2 apprenants sur 4 sans émargement sur tous les créneaux (6) : p1"
+        == "2 apprenants sur 4 n'ont pas émargé à au moins un des 6 créneaux : p1"
     )
     assert (
         m.ATTENDANCE_MISSING.render("en", slots=6, **values | {"n": 2})
-        == "2 learners out of 4 lack attendance for some of the 6 slots: p1"
+        == "2 learners out of 4 did not sign in for at least one of the 6 slots: p1"
     )
 
 

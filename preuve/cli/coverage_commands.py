@@ -13,6 +13,8 @@ import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text as RichText
+from sqlalchemy import select
 
 from preuve import __version__
 from preuve.cli.common import CliState, pass_state, run_async
@@ -32,7 +34,8 @@ from preuve.mapping.evaluate import evaluate
 from preuve.mapping.referential import ReferentialError, available_referentials
 from preuve.mapping.result import CoverageResult, IndicatorCoverage, Status, summarise
 from preuve.mapping.rules import RulesError, declared_components
-from preuve.store import open_store
+from preuve.mapping.tables import coverage_snapshot
+from preuve.store import Store, open_store
 from preuve.sync.hooks import (
     SnapshotRefused,
     coverage_day,
@@ -49,10 +52,9 @@ MSG_TITLE = Text(
 MSG_PROVISIONAL = Text(fr=" (provisoire)", en=" (provisional)")
 MSG_SUMMARY = Text(
     fr="{proven} {proven:indicateur prouvé|indicateurs prouvés} sur {applicable} "
-    "{applicable:applicable|applicables} ({percent} %) ; {gaps} en écart, {due} à échéance",
+    "{applicable:applicable|applicables} ({percent}) ; {gaps} en écart, {due} à échéance",
     en="{proven} {proven:indicator|indicators} proven out of {applicable} applicable "
-    "({percent}%); "
-    "{gaps} with gaps, {due} due",
+    "({percent}); {gaps} with gaps, {due} due",
 )
 MSG_CRITERION = Text(fr="Critère {n} — {title}", en="Criterion {n} — {title}")
 MSG_ACTIONS = Text(fr="Par action", en="By action")
@@ -65,6 +67,12 @@ MSG_SNAPSHOT_STORED = Text(
     fr="Instantané n° {id} enregistré ; webhooks : {n} {n:événement|événements} "
     "depuis le précédent",
     en="Snapshot {id} stored; webhooks: {n} {n:event|events} since the previous one",
+)
+MSG_FIRST_SNAPSHOT_STORED = Text(
+    fr="Premier instantané (n° {id}) enregistré ; webhooks : {n} {n:événement|événements} "
+    "(aucun instantané précédent : tous les écarts et échéances proches sont signalés)",
+    en="First snapshot ({id}) stored; webhooks: {n} {n:event|events} (no previous "
+    "snapshot: every gap and every near deadline is reported)",
 )
 MSG_SNAPSHOT_HINT = Text(
     fr="sans --snapshot, la couverture de ce jour est affichée sans être enregistrée",
@@ -103,23 +111,39 @@ STATUS_STYLE = {
     Status.NOT_APPLICABLE: "dim",
     Status.MANUAL: "magenta",
 }
-STATUS_EN = {
-    "proven": "proven",
-    "partial": "partial",
-    "missing": "missing",
-    "due": "due",
-    "not_applicable": "not applicable",
-    "manual": "manual proof",
-}
+# Gaps: what ``--fail-on-gaps`` fails on and the summary line counts, the statuses
+# that put a non-conformity at stake (``IndicatorCoverage.nonconformity``).
+GAP_STATUSES = (Status.MISSING, Status.PARTIAL, Status.MANUAL)
 
 
-def _status_label(status: Status) -> str:
-    word = m.STATUS_FR[status.value] if current_language() == "fr" else STATUS_EN[status.value]
-    return f"[{STATUS_STYLE[status]}]{word}[/]"
+def _status_label(status: Status) -> RichText:
+    word = m.STATUS_FR[status.value] if current_language() == "fr" else m.STATUS_EN[status.value]
+    return RichText(word, style=STATUS_STYLE[status])
 
 
-def _reason(item: IndicatorCoverage) -> str:
-    return item.reason.fr if current_language() == "fr" else item.reason.en
+def _nonconformity(item: IndicatorCoverage) -> str:
+    labels = m.NONCONFORMITY_EN if current_language() == "en" else m.NONCONFORMITY_FR
+    return labels[item.nonconformity] if item.nonconformity else ""
+
+
+def _reason(item: IndicatorCoverage) -> RichText:
+    """The reason as plain text: user data (titles, refs) is never read as markup."""
+    return RichText(item.reason.fr if current_language() == "fr" else item.reason.en)
+
+
+def format_percent(value: float | None, language: str | None = None) -> str:
+    """A percentage for a reader: "8,0 %" (decimal comma, narrow no-break space) in
+    French, "8.0%" in English; "-" when there is none."""
+    if value is None:
+        return "-"
+    if (language or current_language()) == "en":
+        return f"{value}%"
+    return f"{value}".replace(".", ",") + "\u202f%"
+
+
+def _number(value: float | None) -> str:
+    """A percentage without its sign (the column says "%")."""
+    return format_percent(value).removesuffix("%").rstrip("\u202f")
 
 
 def render_coverage(console: Console, result: CoverageResult) -> None:
@@ -127,22 +151,25 @@ def render_coverage(console: Console, result: CoverageResult) -> None:
     referential = available_referentials()[result.referential_version]
     english = current_language() == "en"
     console.print(
-        "[bold]"
-        + MSG_TITLE(
-            tenant=result.tenant,
-            version=result.referential_version,
-            provisional=MSG_PROVISIONAL() if result.referential_provisional else "",
-            as_of=result.as_of,
+        RichText(
+            MSG_TITLE(
+                tenant=result.tenant,
+                version=result.referential_version,
+                provisional=MSG_PROVISIONAL() if result.referential_provisional else "",
+                as_of=result.as_of,
+            ),
+            style="bold",
         )
-        + "[/]"
     )
     for criterion in referential.criteria:
         items = [i for i in result.organisation if i.criterion == criterion.number]
         if not items:
             continue
         table = Table(
-            title=MSG_CRITERION(
-                n=criterion.number, title=criterion.title_en if english else criterion.title_fr
+            title=RichText(
+                MSG_CRITERION(
+                    n=criterion.number, title=criterion.title_en if english else criterion.title_fr
+                )
             ),
             title_justify="left",
             expand=True,
@@ -159,21 +186,23 @@ def render_coverage(console: Console, result: CoverageResult) -> None:
                 title += " *"
             table.add_row(
                 str(item.indicator),
-                title,
+                RichText(title),
                 _status_label(item.status),
-                item.nonconformity or "",
+                _nonconformity(item),
                 _reason(item) if item.status is not Status.NOT_APPLICABLE else "",
             )
         console.print(table)
     summary = summarise(result.organisation)
     counts = summary["counts"]
     console.print(
-        MSG_SUMMARY(
-            proven=counts["proven"],
-            applicable=summary["applicable"],
-            percent=summary["proven_percent"] if summary["proven_percent"] is not None else "-",
-            gaps=counts["missing"] + counts["partial"] + counts["manual"],
-            due=counts["due"],
+        RichText(
+            MSG_SUMMARY(
+                proven=counts["proven"],
+                applicable=summary["applicable"],
+                percent=format_percent(summary["proven_percent"]),
+                gaps=sum(counts[s.value] for s in GAP_STATUSES),
+                due=counts["due"],
+            )
         )
     )
     if result.problems:
@@ -185,7 +214,7 @@ def render_coverage(console: Console, result: CoverageResult) -> None:
         )
     if not result.actions:
         return
-    table = Table(title=MSG_ACTIONS(), title_justify="left", expand=True)
+    table = Table(title=RichText(MSG_ACTIONS()), title_justify="left", expand=True)
     table.add_column("action")
     table.add_column("%", justify="right")
     for status in (Status.MISSING, Status.PARTIAL, Status.MANUAL, Status.DUE):
@@ -196,10 +225,9 @@ def render_coverage(console: Console, result: CoverageResult) -> None:
         def _numbers(status: Status, items: list[IndicatorCoverage] = action.indicators) -> str:
             return ", ".join(str(i.indicator) for i in items if i.status is status)
 
-        percent = action_summary["proven_percent"]
         table.add_row(
-            action.action_ref,
-            f"{percent}" if percent is not None else "-",
+            RichText(action.action_ref),
+            _number(action_summary["proven_percent"]),
             _numbers(Status.MISSING),
             _numbers(Status.PARTIAL),
             _numbers(Status.MANUAL),
@@ -209,7 +237,9 @@ def render_coverage(console: Console, result: CoverageResult) -> None:
 
 
 def has_gaps(result: CoverageResult) -> bool:
-    return any(i.status in (Status.MISSING, Status.PARTIAL) for i in result.organisation)
+    """Whether an organisation-level indicator puts a non-conformity at stake
+    (missing, partial or manual): what the summary line counts as gaps."""
+    return any(i.status in GAP_STATUSES for i in result.organisation)
 
 
 @click.command("coverage")
@@ -231,7 +261,11 @@ def has_gaps(result: CoverageResult) -> bool:
     "(default: when evaluating as of today with the configured audit date; "
     "--no-snapshot: dry run).",
 )
-@click.option("--fail-on-gaps", is_flag=True, help=f"Exit with code {EXIT_GAPS} on any gap.")
+@click.option(
+    "--fail-on-gaps",
+    is_flag=True,
+    help=f"Exit with code {EXIT_GAPS} when an indicator is missing, partial or manual.",
+)
 @pass_state
 def coverage_command(
     state: CliState,
@@ -253,19 +287,20 @@ def coverage_command(
         state.fail(f"{problem} ({MSG_SNAPSHOT_HINT()})", EXIT_USAGE)
     take_snapshot = problem is None if snapshot is None else snapshot
 
-    async def _run() -> tuple[CoverageResult, list[Event] | None]:
+    async def _run() -> tuple[CoverageResult, list[Event] | None, bool]:
         store = await open_store(settings.store.url)
         try:
             if take_snapshot:
-                return await snapshot_coverage(
+                result, events = await snapshot_coverage(
                     store, settings, tenant, as_of=day, audit_date=audit_day
                 )
-            return await evaluate(store, tenant, as_of=day, audit_date=audit_day), None
+                return result, events, await _first_snapshot(store, result)
+            return await evaluate(store, tenant, as_of=day, audit_date=audit_day), None, False
         finally:
             await store.close()
 
     try:
-        result, events = run_async(_run())
+        result, events, first = run_async(_run())
     except (RulesError, ReferentialError) as exc:
         state.fail(str(exc), EXIT_CONFIG)
     except SnapshotRefused as exc:  # midnight passed since the check above
@@ -277,9 +312,26 @@ def coverage_command(
     else:
         render_coverage(state.console, result)
         if events is not None:
-            state.console.print(MSG_SNAPSHOT_STORED(id=result.snapshot_id, n=len(events)))
+            stored = MSG_FIRST_SNAPSHOT_STORED if first else MSG_SNAPSHOT_STORED
+            state.console.print(RichText(stored(id=result.snapshot_id, n=len(events))))
     if fail_on_gaps and has_gaps(result):
         sys.exit(EXIT_GAPS)
+
+
+async def _first_snapshot(store: Store, result: CoverageResult) -> bool:
+    """Whether the snapshot just stored is the tenant's first (no previous one)."""
+    if result.snapshot_id is None:
+        return False
+    async with store.engine.connect() as conn:
+        earlier = await conn.scalar(
+            select(coverage_snapshot.c.id)
+            .where(
+                coverage_snapshot.c.tenant == result.tenant,
+                coverage_snapshot.c.id < result.snapshot_id,
+            )
+            .limit(1)
+        )
+    return earlier is None
 
 
 @click.group("proof")
@@ -465,8 +517,8 @@ def proof_list(state: CliState, tenant_id: str | None) -> None:
             proof["source_id"],
             str(proof["indicator"]),
             proof["component"] or "-",
-            proof.get("action_ref") or "-",
-            proof["title"],
+            RichText(proof.get("action_ref") or "-"),
+            RichText(proof["title"]),
             f"{proof['dated']} → {proof.get('valid_until') or '-'}",
         )
     state.console.print(table)

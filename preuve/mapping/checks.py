@@ -18,7 +18,14 @@ from preuve.mapping.facts import (
     Qualification,
     TenantFacts,
 )
-from preuve.mapping.result import MAX_EVIDENCE_IDS, Finding, Reason, Status, combine, name_refs
+from preuve.mapping.result import (
+    MAX_EVIDENCE_IDS,
+    Finding,
+    Reason,
+    Status,
+    combine_across,
+    name_refs,
+)
 from preuve.mapping.rules import (
     CourseFieldsParams,
     DistanceParams,
@@ -127,19 +134,40 @@ def _after(day: date | None, days: int) -> date | None:
     return day + timedelta(days=days) if day is not None else None
 
 
-def _no_learners(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
+def _no_learners(
+    rule: Rule, facts: ActionFacts, as_of: date, *, days: int = 0, from_end: bool = False
+) -> Finding:
+    """An action without learners: due before its start, else missing.
+
+    Before the start, the deadline is the rule's own: ``days`` after the start, or
+    after the end with ``from_end`` (an assessment follows the end); an end date
+    not known yet leaves it ``due`` without a ``due_by``.
+    """
     start = facts.action.start_date
     if start is not None and start > as_of:
-        return Finding(rule.id, Status.DUE, Reason.of(m.NOT_STARTED, start=start), due_by=start)
+        due = _after(facts.action.end_date if from_end else start, days)
+        if due == start:
+            reason = Reason.of(m.NOT_STARTED, start=start)
+        elif due is None:
+            reason = Reason.of(m.NOT_STARTED_DUE_UNKNOWN, start=start)
+        else:
+            reason = Reason.of(m.NOT_STARTED_DUE, start=start, due=due)
+        return Finding(rule.id, Status.DUE, reason, due_by=due)
     return Finding(rule.id, Status.MISSING, Reason.of(m.NO_LEARNERS))
+
+
+def _nobody_concerned(rule: Rule) -> Finding:
+    """Learners are enrolled, but every one dropped out (or is suspended): nothing
+    to check, so the rule does not take part in the indicator's status."""
+    return Finding(rule.id, Status.NOT_APPLICABLE, Reason.of(m.NO_LEARNER_CONCERNED))
 
 
 def entry_positioning(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
     params: EntryPositioningParams = rule.params
     learners = facts.learners
-    if not learners:
-        return _no_learners(rule, facts, as_of)
     days = params.max_days_after_start
+    if not learners:
+        return _no_learners(rule, facts, as_of, days=days)
 
     def deadline(learner: LearnerFacts) -> date | None:
         return _after(learner.start, days)
@@ -184,8 +212,10 @@ def _finished(learner: LearnerFacts, as_of: date) -> bool:
 def final_assessment(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
     params: FinalAssessmentParams = rule.params
     if not facts.learners:
-        return _no_learners(rule, facts, as_of)
+        return _no_learners(rule, facts, as_of, days=params.grace_days, from_end=True)
     concerned = [x for x in facts.learners if x.status not in (DROPPED, "suspended")]
+    if not concerned:
+        return _nobody_concerned(rule)
     faults: list[str] = []
     pending: list[tuple[str, date | None]] = []
     finished = 0
@@ -219,28 +249,45 @@ def attendance(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
     start = facts.action.start_date
     ids: list[int | None] = [x.attendance_id or x.activity_id for x in learners]
     total = len(learners)
-    if facts.slot_count == 0:
-        if start is not None and start > as_of:
-            return Finding(rule.id, Status.DUE, Reason.of(m.NOT_STARTED, start=start), due_by=start)
-        if not any(x.activities > 0 for x in learners):
+    # A learner is asked from their own start (the enrolment's, else the action's):
+    # one who starts after the evaluation day is not asked yet.
+    asked = [x for x in learners if x.start is None or x.start <= as_of]
+    if start is not None and start > as_of and not (asked and facts.slots):
+        return Finding(rule.id, Status.DUE, Reason.of(m.NOT_STARTED, start=start), due_by=start)
+    if not asked:
+        first = min(x.start for x in learners if x.start is not None)
+        return Finding(
+            rule.id, Status.DUE, Reason.of(m.ATTENDANCE_NOT_STARTED, start=first), due_by=first
+        )
+    if not facts.slots:
+        if not any(x.activities > 0 for x in asked):
             return Finding(rule.id, Status.MISSING, Reason.of(m.ATTENDANCE_NONE, start=start))
-        faults = [x.person_ref for x in learners if x.activities == 0]
+        faults = [x.person_ref for x in asked if x.activities == 0]
         fault_text = m.DISTANCE_NO_TRACE
         slots = 0
     else:
         # Activity traces stand in for signatures only on distance actions: on a
         # face-to-face or blended one, a learner opening the course page proves
-        # nothing about the classroom slots. Learners who dropped out or are
-        # suspended stop signing: their slots after leaving are not a gap (the
-        # drop-out follow-up rule covers them).
+        # nothing about the classroom slots. Each learner is asked for the action's
+        # slots from their start to the evaluation day, or to the end of their
+        # enrolment. Learners who dropped out or are suspended stop signing: without
+        # the day they left (the enrolment's end) they are not asked (the drop-out
+        # follow-up rule covers them).
         remote = facts.action.modality is Modality.DISTANCE
-        faults = [
-            x.person_ref
-            for x in learners
-            if x.slots < facts.slot_count
-            and not (remote and x.activities > 0)
-            and x.status not in (DROPPED, "suspended")
-        ]
+        windows: dict[tuple[date | None, date], int] = {}
+        faults = []
+        for x in asked:
+            if remote and x.activities > 0:
+                continue
+            left = x.enrolment_end
+            if left is None and x.status in (DROPPED, "suspended"):
+                continue
+            last = as_of if left is None or left > as_of else left
+            expected = windows.get((x.start, last))
+            if expected is None:
+                expected = windows[x.start, last] = facts.slots_between(x.start, last)
+            if expected & ~x.attended:
+                faults.append(x.person_ref)
         fault_text = m.ATTENDANCE_MISSING
         slots = facts.slot_count
         ids.extend(facts.slot_ids)
@@ -261,8 +308,8 @@ def attendance(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
 def dropout_followup(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
     params: DropoutParams = rule.params
     dropped = [x for x in facts.learners if x.status == DROPPED]
-    if not dropped:
-        return Finding(rule.id, Status.PROVEN, Reason.of(m.DROPOUT_NONE))
+    if not dropped:  # nothing to follow up: the rule takes no part in the status
+        return Finding(rule.id, Status.NOT_APPLICABLE, Reason.of(m.DROPOUT_NONE))
 
     def deadline(learner: LearnerFacts) -> date | None:
         # The drop-out day is the enrolment's end, else the action's end (or start).
@@ -296,13 +343,12 @@ def course_fields(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
     missing = [f for f in params.fields if not _filled(description.get(f))]
     ids = facts.description_ids[:MAX_EVIDENCE_IDS]
     if not missing:
-        labels = ", ".join(m.FIELD_LABELS_FR.get(f, f) for f in params.fields)
         return Finding(
             rule.id,
             Status.PROVEN,
             Reason(
-                fr=m.DESCRIPTION_OK.render("fr", fields=labels),
-                en=m.DESCRIPTION_OK.render("en", fields=", ".join(params.fields)),
+                fr=m.DESCRIPTION_OK.render("fr", fields=m.field_labels(params.fields, "fr")),
+                en=m.DESCRIPTION_OK.render("en", fields=m.field_labels(params.fields, "en")),
             ),
             evidence_ids=ids,
             evidence_count=len(facts.description_ids),
@@ -311,10 +357,8 @@ def course_fields(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
         rule.id,
         Status.PARTIAL,
         Reason(
-            fr=m.DESCRIPTION_FIELDS.render(
-                "fr", fields=", ".join(m.FIELD_LABELS_FR.get(f, f) for f in missing)
-            ),
-            en=m.DESCRIPTION_FIELDS.render("en", fields=", ".join(missing)),
+            fr=m.DESCRIPTION_FIELDS.render("fr", fields=m.field_labels(missing, "fr")),
+            en=m.DESCRIPTION_FIELDS.render("en", fields=m.field_labels(missing, "en")),
         ),
         at_fault=missing,
         evidence_ids=ids,
@@ -354,8 +398,12 @@ def distance_followed(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
     if modality not in (Modality.DISTANCE, Modality.BLENDED) and not facts.distance_resources:
         return Finding(rule.id, Status.NOT_APPLICABLE, Reason.of(m.DISTANCE_NOT_CONCERNED))
     learners = [x for x in facts.learners if x.status != DROPPED]
+    if not facts.learners:
+        if facts.tracked_modules:  # completion expected after the end
+            return _no_learners(rule, facts, as_of, days=params.modules_due_days, from_end=True)
+        return _no_learners(rule, facts, as_of, days=params.grace_days)
     if not learners:
-        return _no_learners(rule, facts, as_of)
+        return _nobody_concerned(rule)
     if facts.tracked_modules:
         return _modules_followed(rule, facts, learners, as_of)
     faults, pending = _split(
@@ -387,6 +435,8 @@ def _modules_followed(
     # A small tolerance so that 0.8 x 5 modules asks for 4, not 5.
     required = max(1, math.ceil(params.min_module_share * len(modules) - 1e-9))
     concerned = [x for x in learners if x.status != "suspended"]
+    if not concerned:
+        return _nobody_concerned(rule)
     faults: list[str] = []
     pending: list[tuple[str, date | None]] = []
     for learner in concerned:
@@ -582,7 +632,13 @@ def _survey_finding(
 
 
 def _merge(rule: Rule, parts: list[Finding]) -> Finding:
-    status = combine(p.status for p in parts)
+    """One finding from the stakeholders' and timings' parts of indicator 30.
+
+    Combined across them (:func:`combine_across`): guide V9, indicator 30, the
+    views of one stakeholder not sought is a minor non-conformity, so a survey
+    missing next to others answered is ``partial``.
+    """
+    status = combine_across(p.status for p in parts)
     reason = Reason("", "")
     shown = [p for p in parts if p.status is not Status.PROVEN] or parts
     for part in shown:
@@ -654,24 +710,27 @@ def trainer_competence(rule: Rule, facts: TenantFacts, as_of: date) -> Finding:
         cv_dates = file.cv_dates if file else []
         ids.extend(i for _, i in cv_dates)
         if not cv_dates:
-            problems.append((m.TRAINER_NO_CV, {"ref": ref}))
+            problems.append((m.TRAINER_NO_CV, {}))
         elif not any(d is not None and d >= oldest for d, _ in cv_dates):
-            problems.append((m.TRAINER_OLD_CV, {"ref": ref, "months": params.max_cv_age_months}))
+            problems.append((m.TRAINER_OLD_CV, {"months": params.max_cv_age_months}))
         qualifications = file.qualifications if file else []
         ids.extend(q.evidence_id for q in qualifications)
         domains = trainers[ref] if params.require_domain_match else set()
         matching = _matching(domains, qualifications)
-        named = ", ".join(sorted(domains)) or "-"
+        named = ", ".join(sorted(domains))
         if not matching:
-            problems.append((m.TRAINER_NO_MATCH, {"ref": ref, "domains": named}))
+            text = m.TRAINER_NO_MATCH if named else m.TRAINER_NO_QUALIFICATION
+            problems.append((text, {"domains": named}))
         elif params.require_dated_qualification and not any(
             q.dated is not None and q.dated <= as_of for q in matching
         ):
-            problems.append((m.TRAINER_UNDATED_MATCH, {"ref": ref, "domains": named}))
+            text = m.TRAINER_UNDATED_MATCH if named else m.TRAINER_UNDATED
+            problems.append((text, {"domains": named}))
         if problems:
             faults.append(ref)
-            details_fr.extend(t.render("fr", **v) for t, v in problems)
-            details_en.extend(t.render("en", **v) for t, v in problems)
+            for language, details in (("fr", details_fr), ("en", details_en)):
+                listed = ", ".join(t.render(language, **v) for t, v in problems)
+                details.append(m.TRAINER_PROBLEMS.render(language, ref=ref, problems=listed))
     total = len(trainers)
     if not faults:
         return Finding(
@@ -686,7 +745,7 @@ def trainer_competence(rule: Rule, facts: TenantFacts, as_of: date) -> Finding:
         Status.MISSING if len(faults) == total else Status.PARTIAL,
         Reason(
             fr=m.TRAINERS_FAULT.render(
-                "fr", n=len(faults), total=total, details="; ".join(details_fr)
+                "fr", n=len(faults), total=total, details=" ; ".join(details_fr)
             ),
             en=m.TRAINERS_FAULT.render(
                 "en", n=len(faults), total=total, details="; ".join(details_en)
@@ -804,7 +863,7 @@ def result_rates(rule: Rule, facts: TenantFacts, as_of: date) -> Finding:
         return Finding(
             rule.id,
             Status.DUE,
-            Reason.of(m.RATES_DUE, due=due or "-").join(left_out),
+            Reason.of(m.RATES_DUE if due else m.RATES_DUE_UNDATED, due=due).join(left_out),
             due_by=due,
             metrics=metrics,
         )
@@ -854,17 +913,20 @@ def manual_proof(
     action_ref: str | None,
     as_of: date,
     component: str | None = None,
+    *,
+    untagged: bool = False,
 ) -> Finding:
     """Manual proofs: organisation-wide ones count for every action.
 
     Only the proofs of ``component`` count: None (the indicator's main manual
-    part) takes the proofs without a component, a key those that carry it.
+    part) takes the proofs without a component, a key those that carry it (and,
+    with ``untagged``, those without one: the indicator's only manual part).
     """
     params: ManualParams | ManualComponentParams = rule.params
     relevant = [
         p
         for p in proofs
-        if p.proof.component == component
+        if (p.proof.component == component or (untagged and p.proof.component is None))
         and _for_action(p, indicator, action_ref)
         and p.proof.dated <= as_of
     ]
@@ -880,16 +942,11 @@ def manual_proof(
         return Finding(
             rule.id,
             Status.PROVEN,
-            Reason(
-                fr=m.MANUAL_OK.render(
-                    "fr",
-                    title=best.proof.title,
-                    dated=best.proof.dated,
-                    until=until or m.UNLIMITED_FR,
-                ),
-                en=m.MANUAL_OK.render(
-                    "en", title=best.proof.title, dated=best.proof.dated, until=until or "no limit"
-                ),
+            Reason.of(
+                m.MANUAL_OK if until is not None else m.MANUAL_OK_OPEN,
+                title=best.proof.title,
+                dated=best.proof.dated,
+                until=until,
             ),
             evidence_ids=_ids([p.evidence_id for p in valid]),
             evidence_count=len(valid),
@@ -935,36 +992,43 @@ def _label(params: ManualComponentParams) -> tuple[str, str]:
 
 
 def _component(
-    rule: Rule, proofs: dict[int, list[ManualProofFacts]], action_ref: str | None, as_of: date
+    rule: Rule,
+    proofs: dict[int, list[ManualProofFacts]],
+    action_ref: str | None,
+    as_of: date,
+    untagged: bool,
 ) -> Finding:
     """A part of an indicator only a document proves, named in every reason.
 
     Only the proofs whose ``component`` is the rule's count (docs/coverage.md,
-    "Manual proofs"); the proofs of the indicator without a component are named
-    when none does, since they may be meant for it.
+    "Manual proofs"), and with ``untagged`` (the indicator's only manual part)
+    those without a component too; otherwise the proofs of the indicator without
+    a component are named when none counts, since they may be meant for it.
     """
     params: ManualComponentParams = rule.params
     indicator = rule.indicators[0]
     mine = proofs.get(indicator, [])
-    found = manual_proof(rule, indicator, mine, action_ref, as_of, component=params.component)
+    found = manual_proof(
+        rule, indicator, mine, action_ref, as_of, component=params.component, untagged=untagged
+    )
     what_fr, what_en = _label(params)
     if found.status is Status.MANUAL and not found.at_fault:  # no proof at all
         found.reason = Reason(
             fr=m.COMPONENT_NEEDED.render("fr", what=what_fr),
             en=m.COMPONENT_NEEDED.render("en", what=what_en),
         )
-        untagged = [
+        without_component = [
             p
             for p in mine
             if p.proof.component is None
             and _for_action(p, indicator, action_ref)
             and p.proof.dated <= as_of
         ]
-        if untagged:
+        if without_component:
             found.reason = found.reason.join(
                 Reason.of(
                     m.COMPONENT_UNTAGGED,
-                    n=len(untagged),
+                    n=len(without_component),
                     indicator=indicator,
                     key=params.component,
                 )
@@ -977,8 +1041,14 @@ def _component(
     return found
 
 
-def manual_component_action(rule: Rule, facts: ActionFacts, as_of: date) -> Finding:
-    """An action-level manual component; an organisation-wide proof counts for every action."""
+def manual_component_action(
+    rule: Rule, facts: ActionFacts, as_of: date, *, untagged: bool = False
+) -> Finding:
+    """An action-level manual component; an organisation-wide proof counts for every action.
+
+    ``untagged``: the indicator's only manual part, for which a proof without a
+    component counts too (see :func:`_component`).
+    """
     params: ManualComponentParams = rule.params
     if params.component == "pedagogical_referent" and len(facts.trainers) < params.min_trainers:
         return Finding(
@@ -986,10 +1056,12 @@ def manual_component_action(rule: Rule, facts: ActionFacts, as_of: date) -> Find
             Status.NOT_APPLICABLE,
             Reason.of(m.REFERENT_NOT_REQUIRED, n=len(facts.trainers), min=params.min_trainers),
         )
-    return _component(rule, facts.manual_proofs, facts.action.action_ref, as_of)
+    return _component(rule, facts.manual_proofs, facts.action.action_ref, as_of, untagged)
 
 
-def manual_component_organisation(rule: Rule, facts: TenantFacts, as_of: date) -> Finding:
+def manual_component_organisation(
+    rule: Rule, facts: TenantFacts, as_of: date, *, untagged: bool = False
+) -> Finding:
     params: ManualComponentParams = rule.params
     if not params.required:
         what_fr, what_en = _label(params)
@@ -1010,7 +1082,7 @@ def manual_component_organisation(rule: Rule, facts: TenantFacts, as_of: date) -
         # Guide V9, indicator 30: a skills assessment asks the beneficiaries and the
         # teaching team only; a subcontracted action, the beneficiaries and the client.
         return Finding(rule.id, Status.NOT_APPLICABLE, Reason.of(m.FUNDERS_NOT_CONCERNED))
-    return _component(rule, facts.manual_proofs, None, as_of)
+    return _component(rule, facts.manual_proofs, None, as_of, untagged)
 
 
 ActionCheck = Callable[[Rule, ActionFacts, date], Finding]

@@ -1,9 +1,11 @@
 """Coverage evaluation: referential + rules + aggregated facts -> statuses.
 
 Action-scope rules run per training action; organisation-scope rules run once.
-The organisation-level status of an action-scope indicator is derived from the
-actions' statuses with :func:`preuve.mapping.result.combine` (documented in
-``docs/coverage.md``).
+An indicator's status combines its rules' findings with
+:func:`preuve.mapping.result.combine`; the organisation-level status of an
+action-scope indicator is derived from the actions' statuses with
+:func:`preuve.mapping.result.combine_across` (both documented in ``docs/coverage.md``,
+"Combining statuses").
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from preuve.mapping.result import (
     Reason,
     Status,
     combine,
+    combine_across,
     name_refs,
 )
 from preuve.mapping.rules import (
@@ -99,8 +102,10 @@ def _coverage(
         )
     status = combine(f.status for f in findings)
     shown = [f for f in findings if f.status not in (Status.PROVEN, Status.NOT_APPLICABLE)]
+    # Not-applicable findings (nothing to check) are named only when nothing else is.
+    applicable = [f for f in findings if f.status is not Status.NOT_APPLICABLE]
     reason = Reason("", "")
-    for finding in shown or findings:
+    for finding in shown or applicable or findings:
         reason = reason.join(finding.reason)
     dues = [f.due_by for f in findings if f.due_by is not None]
     due_by = min(dues) if dues else None
@@ -167,10 +172,37 @@ def _rules_by_indicator(rules: tuple[Rule, ...]) -> dict[int, list[Rule]]:
     return found
 
 
+def _sole_parts(rules: tuple[Rule, ...]) -> frozenset[str]:
+    """The ids of the manual parts that are their indicator's only manual part.
+
+    An indicator whose rules (of the version in force) declare exactly one
+    component and no main manual part (``manual_proof``): a proof of it without a
+    component can only be meant for that part, so it counts there
+    (docs/coverage.md, "Manual proofs").
+    """
+    sole: set[str] = set()
+    for number, indicator_rules in _rules_by_indicator(rules).items():
+        parts = [r for r in indicator_rules if r.check == "manual_component"]
+        main = any(r.check == "manual_proof" for r in indicator_rules)
+        components = {getattr(r.params, "component", None) for r in parts}
+        if not main and len(components) == 1:
+            sole.update(r.id for r in parts if r.indicators[0] == number)
+    return frozenset(sole)
+
+
 def _run_action_rule(
-    rule: Rule, indicator: int, action: ActionFacts, facts: TenantFacts, as_of: date
+    rule: Rule,
+    indicator: int,
+    action: ActionFacts,
+    facts: TenantFacts,
+    as_of: date,
+    sole_parts: frozenset[str] = frozenset(),
 ) -> Finding:
-    if rule.check == "manual_proof":
+    if rule.check == "manual_component":
+        finding = checks.manual_component_action(
+            rule, action, as_of, untagged=rule.id in sole_parts
+        )
+    elif rule.check == "manual_proof":
         finding = checks.manual_proof(
             rule,
             indicator,
@@ -186,7 +218,7 @@ def _run_action_rule(
 def _derive(indicator: Indicator, per_action: list[tuple[str, IndicatorCoverage]]) -> Finding:
     """Organisation status of an action-scope indicator, from the actions' statuses."""
     applicable = [(ref, c) for ref, c in per_action if c.status is not Status.NOT_APPLICABLE]
-    status = combine(c.status for _, c in applicable)
+    status = combine_across(c.status for _, c in applicable)
     total = len(applicable)
     gaps = [
         (ref, c)
@@ -207,17 +239,17 @@ def _derive(indicator: Indicator, per_action: list[tuple[str, IndicatorCoverage]
                 "en",
                 n=len(gaps),
                 total=total,
-                refs=name_refs([f"{ref} ({c.status.value})" for ref, c in gaps]),
+                refs=name_refs([f"{ref} ({m.STATUS_EN[c.status.value]})" for ref, c in gaps]),
             ),
         )
     due_by = min((c.due_by for _, c in due if c.due_by is not None), default=None)
     if due:
         reason = reason.join(
             Reason.of(
-                m.DERIVED_DUE,
+                m.DERIVED_DUE if due_by is not None else m.DERIVED_DUE_UNDATED,
                 n=len(due),
                 total=total,
-                due=due_by or "-",
+                due=due_by,
                 refs=name_refs([ref for ref, _ in due]),
             )
         )
@@ -264,7 +296,9 @@ def evaluate_facts(
 
     Only the rules that apply under ``referential``'s version are used.
     """
-    by_indicator = _rules_by_indicator(rules_for_version(rules, referential.version))
+    in_force = rules_for_version(rules, referential.version)
+    by_indicator = _rules_by_indicator(in_force)
+    sole_parts = _sole_parts(in_force)
     action_rules_of = {
         i.number: [r for r in by_indicator.get(i.number, []) if r.scope == "action"]
         for i in referential.indicators
@@ -281,7 +315,7 @@ def evaluate_facts(
             if not action_rules:
                 continue
             findings = [
-                _run_action_rule(r, indicator.number, action_facts, facts, as_of)
+                _run_action_rule(r, indicator.number, action_facts, facts, as_of, sole_parts)
                 for r in action_rules
             ]
             coverage = _coverage(indicator, findings, applicability[indicator.number])
@@ -327,6 +361,10 @@ def evaluate_facts(
                     facts.manual_proofs.get(indicator.number, []),
                     None,
                     as_of,
+                )
+            elif rule.check == "manual_component":
+                finding = checks.manual_component_organisation(
+                    rule, facts, as_of, untagged=rule.id in sole_parts
                 )
             else:
                 finding = checks.ORGANISATION_CHECKS[rule.check](rule, facts, as_of)

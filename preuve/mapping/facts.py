@@ -12,7 +12,7 @@ count.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -24,9 +24,7 @@ from sqlalchemy import (
     String,
     and_,
     case,
-    distinct,
     func,
-    literal,
     or_,
     select,
     type_coerce,
@@ -86,12 +84,17 @@ class LearnerFacts:
     start: date | None
     end: date | None
     enrolment_id: int
+    # The enrolment's own end date (``end`` falls back on the action's): the day a
+    # learner who dropped out or is suspended left, when known.
+    enrolment_end: date | None = None
     positioning_at: date | None = None
     positioning_id: int | None = None
     finals: int = 0
     finals_passed: int = 0
     final_id: int | None = None
-    slots: int = 0
+    # The action's slots (bits of ActionFacts.slot_bits) this learner attended:
+    # records other than "absent", one bit per half-day whatever the number of records.
+    attended: int = 0
     attendance_id: int | None = None
     activities: int = 0
     activity_id: int | None = None
@@ -120,7 +123,12 @@ class ActionFacts:
     evidence_id: int
     learners: list[LearnerFacts] = field(default_factory=list)
     trainers: list[str] = field(default_factory=list)
-    slot_count: int = 0
+    # Every half-day slot seen on the action ("YYYY-MM-DD" + "am"/"pm") and its bit
+    # in the masks below: those of its declared ``slot`` records, and those some
+    # enrolled learner has an attendance record for (absences included).
+    slot_bits: dict[str, int] = field(default_factory=dict)
+    declared_slots: int = 0
+    recorded_slots: int = 0
     slot_ids: list[int] = field(default_factory=list)
     description: dict[str, Any] | None = None
     description_ids: list[int] = field(default_factory=list)
@@ -137,6 +145,37 @@ class ActionFacts:
     # The tenant's manual proofs by indicator (the same mapping as TenantFacts'), for
     # the manual parts of action-level indicators.
     manual_proofs: dict[int, list[ManualProofFacts]] = field(default_factory=dict)
+
+    @property
+    def slots(self) -> int:
+        """The action's slots up to ``as_of``: declared ones, else those implied by
+        the attendance records of its enrolled learners."""
+        return self.declared_slots or self.recorded_slots
+
+    @property
+    def slot_count(self) -> int:
+        return self.slots.bit_count()
+
+    def slot_mask(self, keys: Iterable[str]) -> int:
+        """The bits of these slot keys, new slots getting the next free bits."""
+        bits = self.slot_bits
+        mask = 0
+        for key in keys:
+            bit = bits.get(key)
+            if bit is None:
+                bit = bits[key] = 1 << len(bits)
+            mask |= bit
+        return mask
+
+    def slots_between(self, first: date | None, last: date | None) -> int:
+        """The action's slots from ``first`` to ``last`` (inclusive; None: open)."""
+        low = first.isoformat() if first is not None else ""
+        high = last.isoformat() if last is not None else "~"
+        window = 0
+        for key, bit in self.slot_bits.items():
+            if low <= key[:10] <= high:
+                window |= bit
+        return window & self.slots
 
 
 @dataclass(slots=True, frozen=True)
@@ -191,6 +230,8 @@ def _statements(tenant: str, as_of: date, final_kinds: tuple[str, ...]) -> dict[
     until = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=UTC)
     by_as_of = or_(evidence.c.effective_at.is_(None), evidence.c.effective_at < until)
     day = _field("day")
+    # A half-day slot: "YYYY-MM-DD" + "am"/"pm" (a slot record's or an attendance's).
+    slot_key = day + _field("half")
     survey_ref = _field("survey_ref")
     per_learner = (evidence.c.action_ref, evidence.c.person_ref)
     facet = evidence.c.facet  # see EvidenceRecord.facet: read from the coverage index
@@ -237,18 +278,21 @@ def _statements(tenant: str, as_of: date, final_kinds: tuple[str, ...]) -> dict[
         )
         .where(_base(tenant, "assessment"), by_as_of)
         .group_by(*per_learner),
-        # Every record marks a slot (implied slots); an "absent" one proves no attendance.
+        # One row per learner and status (the facet, in index order): the half-day
+        # slots of the records, so that two records of one slot (two sources) count
+        # once. Every record marks a slot (implied slots); an "absent" one proves no
+        # attendance. Only the day and half are read from the payload.
         "attendance": select(
             *per_learner,
-            func.count(),
-            func.sum(case((facet == "absent", 0), else_=1)),
+            facet,
+            func.aggregate_strings(slot_key, ","),
             func.min(evidence.c.id),
         )
         .where(_base(tenant, "attendance"), by_as_of)
-        .group_by(*per_learner),
+        .group_by(*per_learner, facet),
         "slots": select(
             evidence.c.action_ref,
-            func.count(distinct(day + literal("/") + _field("half"))),
+            func.aggregate_strings(slot_key, ","),
             func.min(evidence.c.id),
         )
         .where(_base(tenant, "slot"), day <= as_of.isoformat())
@@ -376,6 +420,7 @@ def _apply_enrolments(rows: Rows, facts: TenantFacts) -> Learners:
             start=_date(start) or target.action.start_date,
             end=_date(end) or target.action.end_date,
             enrolment_id=row_id,
+            enrolment_end=_date(end),
         )
         key = (action_ref, person_ref)
         if key not in learners:
@@ -399,22 +444,29 @@ def _apply_assessments(rows: Rows, learners: Learners) -> None:
 
 
 def _apply_attendance(rows: Rows, slots: Rows, facts: TenantFacts, learners: Learners) -> None:
-    """An action's slots are its declared ``slot`` records, or else the most slots any of
-    its learners has a record for (the slots implied by attendance, absences included).
-    A learner's attended slots leave the absences out."""
-    for action_ref, person_ref, count, attended, first_id in rows:
-        target = facts.actions.get(action_ref)
-        if target is not None and count > target.slot_count:
-            target.slot_count = count
+    """An action's slots are its declared ``slot`` records, or else the slots its
+    enrolled learners have a record for (absences included): a trainer's records or
+    those of someone not enrolled imply none. A learner's attended slots leave the
+    absences out. Slots are half-days, so duplicate records of one count once."""
+    masks: dict[tuple[str, str], int] = {}  # learners of one action share their slots
+    for action_ref, person_ref, status, keys, first_id in rows:
         learner = learners.get((action_ref, person_ref))
-        if learner is not None:
-            learner.slots = int(attended or 0)
+        if learner is None or not keys:
+            continue
+        target = facts.actions[action_ref]  # a learner's action is known
+        mask = masks.get((action_ref, keys))
+        if mask is None:
+            mask = masks[action_ref, keys] = target.slot_mask(keys.split(","))
+        target.recorded_slots |= mask
+        if status != "absent":
+            learner.attended |= mask
+        if learner.attendance_id is None or first_id < learner.attendance_id:
             learner.attendance_id = first_id
-    for action_ref, count, first_id in slots:
-        target = facts.actions.get(action_ref)
-        if target is not None:
-            target.slot_count = count  # declared slots win over implied ones
-            target.slot_ids.append(first_id)
+    for action_ref, keys, first_id in slots:
+        declared = facts.actions.get(action_ref)
+        if declared is not None and keys:
+            declared.declared_slots |= declared.slot_mask(keys.split(","))  # they win
+            declared.slot_ids.append(first_id)
 
 
 def _apply_activity(activity: Rows, completion: Rows, learners: Learners) -> None:

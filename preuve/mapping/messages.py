@@ -6,6 +6,8 @@ A count drives its nouns, verbs and adjectives with ``{n:singular|plural}``
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from preuve.i18n import Text
 
 NO_LEARNERS = Text(
@@ -15,6 +17,21 @@ NO_LEARNERS = Text(
 NOT_STARTED = Text(
     fr="action pas encore commencée (début le {start})",
     en="action not started yet (starts on {start})",
+)
+NOT_STARTED_DUE = Text(
+    fr="action pas encore commencée (début le {start}, échéance le {due})",
+    en="action not started yet (starts on {start}, due by {due})",
+)
+NOT_STARTED_DUE_UNKNOWN = Text(
+    fr="action pas encore commencée (début le {start}) ; échéance après la fin de l'action, "
+    "dont la date est inconnue",
+    en="action not started yet (starts on {start}); due after the end of the action, whose "
+    "date is unknown",
+)
+# Learners are enrolled, but none is concerned: the rule has nothing to check.
+NO_LEARNER_CONCERNED = Text(
+    fr="aucun apprenant concerné : tous ont abandonné ou sont suspendus",
+    en="no learner concerned: all of them dropped out or are suspended",
 )
 POSITIONING_OK = Text(
     fr="{n} {n:apprenant|apprenants} sur {total} {n:a|ont} un positionnement d'entrée",
@@ -59,14 +76,15 @@ ATTENDANCE_OK = Text(
     "{total:learner|learners}",
 )
 ATTENDANCE_MISSING = Text(
-    fr="{n} {n:apprenant|apprenants} sur {total} sans émargement "
-    "{slots:sur le créneau|sur tous les créneaux} ({slots}) : {refs}",
-    en="{n} {n:learner|learners} out of {total} {n:lacks|lack} attendance "
-    "{slots:for the single slot|for some of the {slots} slots}: {refs}",
+    fr="{n} {n:apprenant|apprenants} sur {total} {n:n'a|n'ont} pas émargé "
+    "{slots:à l'unique créneau|à au moins un des {slots} créneaux} : {refs}",
+    en="{n} {n:learner|learners} out of {total} did not sign in "
+    "{slots:for the only slot|for at least one of the {slots} slots}: {refs}",
 )
+# The start date may be unknown here: the message does not name it.
 ATTENDANCE_NONE = Text(
-    fr="aucun émargement ni trace d'activité pour cette action commencée le {start}",
-    en="no attendance or activity trace for this action, started on {start}",
+    fr="aucun émargement ni trace d'activité pour cette action",
+    en="no attendance or activity trace for this action",
 )
 DISTANCE_NO_TRACE = Text(
     fr="{n} {n:apprenant|apprenants} sur {total} sans trace d'activité : {refs}",
@@ -121,13 +139,13 @@ DISTANCE_OK = Text(
 )
 SURVEY_OK = Text(
     fr="enquête {timing} ({stakeholder}) : {responses} {responses:réponse|réponses} sur "
-    "{invited} ({rate} %)",
+    "{invited} ({rate}\u202f%)",
     en="{timing} survey ({stakeholder}): {responses} {responses:answer|answers} out of "
     "{invited} ({rate}%)",
 )
 SURVEY_LOW = Text(
     fr="enquête {timing} ({stakeholder}) : {responses} {responses:réponse|réponses} sur "
-    "{invited} ({rate} %), sous le seuil de {threshold} %",
+    "{invited} ({rate}\u202f%), sous le seuil de {threshold}\u202f%",
     en="{timing} survey ({stakeholder}): {responses} {responses:answer|answers} out of "
     "{invited} ({rate}%), below the {threshold}% threshold",
 )
@@ -167,30 +185,41 @@ TRAINERS_FAULT = Text(
     fr="{n} {n:formateur|formateurs} sur {total} : {details}",
     en="{n} {n:trainer|trainers} out of {total}: {details}",
 )
-TRAINER_NO_CV = Text(fr="{ref} sans CV", en="{ref} has no CV")
+# One trainer's problems, each below without the ref, joined by ", ".
+TRAINER_PROBLEMS = Text(fr="{ref} : {problems}", en="{ref}: {problems}")
+TRAINER_NO_CV = Text(fr="aucun CV", en="no CV")
 TRAINER_OLD_CV = Text(
-    fr="{ref} CV de plus de {months} mois",
-    en="{ref} CV older than {months} {months:month|months}",
+    fr="CV de plus de {months} mois",
+    en="CV older than {months} {months:month|months}",
 )
 TRAINER_NO_MATCH = Text(
-    fr="{ref} sans qualification ni expérience en rapport avec {domains}",
-    en="{ref} has no qualification or experience matching {domains}",
+    fr="aucune qualification ni expérience en rapport avec {domains}",
+    en="no qualification or experience matching {domains}",
+)
+# The trainer's actions name no domain: any qualification or experience counts.
+TRAINER_NO_QUALIFICATION = Text(
+    fr="aucune qualification ni expérience",
+    en="no qualification or experience",
 )
 TRAINER_UNDATED_MATCH = Text(
-    fr="{ref} : qualification ou expérience en rapport avec {domains} non datée",
-    en="{ref}: the qualification or experience matching {domains} is undated",
+    fr="qualification ou expérience non datée (en rapport avec {domains})",
+    en="undated qualification or experience (matching {domains})",
+)
+TRAINER_UNDATED = Text(
+    fr="qualification ou expérience non datée",
+    en="undated qualification or experience",
 )
 CPD_OK = Text(
-    fr="{total} {total:formateur actif|formateurs actifs} avec une formation continue depuis "
-    "moins de {months} mois",
-    en="{total} active {total:trainer|trainers} with continuing development within {months} "
-    "{months:month|months}",
+    fr="{total} {total:formateur actif|formateurs actifs} avec une formation continue "
+    "{months:au cours du dernier mois|au cours des {months} derniers mois}",
+    en="{total} active {total:trainer|trainers} with continuing development within the "
+    "{months:last month|last {months} months}",
 )
 CPD_FAULT = Text(
-    fr="{n} {n:formateur|formateurs} sur {total} sans formation continue datée depuis {months} "
-    "mois : {refs}",
+    fr="{n} {n:formateur|formateurs} sur {total} sans formation continue datée "
+    "{months:au cours du dernier mois|au cours des {months} derniers mois} : {refs}",
     en="{n} {n:trainer|trainers} out of {total} without dated continuing development within "
-    "{months} {months:month|months}: {refs}",
+    "the {months:last month|last {months} months}: {refs}",
 )
 RATES_OK = Text(
     fr="indicateurs de résultats calculés pour {n} {n:action terminée|actions terminées}",
@@ -199,6 +228,10 @@ RATES_OK = Text(
 RATES_DUE = Text(
     fr="aucune action terminée : premiers résultats le {due}",
     en="no finished action yet: first results on {due}",
+)
+RATES_DUE_UNDATED = Text(
+    fr="aucune action terminée, et aucune date de fin d'action connue pour les premiers résultats",
+    en="no finished action yet, and no known end date for the first results",
 )
 RATES_NO_LEARNERS = Text(
     fr="résultats incalculables (aucun apprenant) pour : {refs}",
@@ -212,6 +245,10 @@ MANUAL_OK = Text(
     fr="preuve manuelle « {title} » du {dated}, valable jusqu'au {until}",
     en="manual proof '{title}' of {dated}, valid until {until}",
 )
+MANUAL_OK_OPEN = Text(
+    fr="preuve manuelle « {title} » du {dated}, sans date de fin de validité",
+    en="manual proof '{title}' of {dated}, with no end of validity",
+)
 MANUAL_EXPIRED = Text(
     fr="preuve manuelle « {title} » expirée le {until} : à renouveler",
     en="manual proof '{title}' expired on {until}: renew it",
@@ -222,7 +259,6 @@ NEW_ENTRANT = Text(
     en="new entrant: the initial audit checks only the formalised process, attach the "
     "procedure ({detail})",
 )
-UNLIMITED_FR = "sans limite"
 FIELD_LABELS_FR = {
     "objectives": "objectifs",
     "prerequisites": "prérequis",
@@ -235,6 +271,26 @@ FIELD_LABELS_FR = {
     "contacts": "contacts",
     "teaching_methods": "méthodes mobilisées",
 }
+FIELD_LABELS_EN = {
+    "objectives": "objectives",
+    "prerequisites": "prerequisites",
+    "duration_hours": "duration",
+    "modalities": "modalities",
+    "price": "price",
+    "access_lead_time": "access lead time",
+    "assessment_methods": "assessment methods",
+    "accessibility": "accessibility",
+    "contacts": "contacts",
+    "teaching_methods": "teaching methods",
+}
+
+
+def field_labels(fields: Iterable[str], language: str) -> str:
+    """Course description fields named for a reader (a key without a label as is)."""
+    labels = FIELD_LABELS_EN if language == "en" else FIELD_LABELS_FR
+    return ", ".join(labels.get(f, f) for f in fields)
+
+
 DERIVED_ALL_PROVEN = Text(
     fr="prouvé pour {total} {total:action concernée|actions concernées}",
     en="proven for {total} {total:action|actions} concerned",
@@ -246,6 +302,10 @@ DERIVED_GAPS = Text(
 DERIVED_DUE = Text(
     fr="{n} {n:action|actions} sur {total} à échéance (au plus tard le {due}) : {refs}",
     en="{n} {n:action|actions} out of {total} due (by {due} at the latest): {refs}",
+)
+DERIVED_DUE_UNDATED = Text(
+    fr="{n} {n:action|actions} sur {total} à échéance, à une date encore inconnue : {refs}",
+    en="{n} {n:action|actions} out of {total} due, on a date not known yet: {refs}",
 )
 NOT_APPLICABLE = Text(
     fr="non applicable à ce profil ou à ces actions",
@@ -259,6 +319,17 @@ STATUS_FR = {
     "not_applicable": "non applicable",
     "manual": "preuve manuelle",
 }
+STATUS_EN = {
+    "proven": "proven",
+    "partial": "partial",
+    "missing": "missing",
+    "due": "due",
+    "not_applicable": "not applicable",
+    "manual": "manual proof",
+}
+# The non-conformity at stake (``IndicatorCoverage.nonconformity``), for a reader.
+NONCONFORMITY_FR = {"minor": "mineure", "major": "majeure"}
+NONCONFORMITY_EN = {"minor": "minor", "major": "major"}
 NO_ACTIONS = Text(
     fr="aucune action de formation n'est connue : synchronisez une source",
     en="no training action is known: sync a source",
@@ -296,7 +367,8 @@ DISTANCE_MODULES_UNTRACKED = Text(
 # --- Satisfaction (30) -----------------------------------------------------------
 SURVEY_LOW_DUE = Text(
     fr="enquête {timing} ({stakeholder}) : {responses} {responses:réponse|réponses} sur "
-    "{invited} ({rate} %), sous le seuil de {threshold} %, relances possibles jusqu'au {due}",
+    "{invited} ({rate}\u202f%), sous le seuil de {threshold}\u202f%, relances possibles "
+    "jusqu'au {due}",
     en="{timing} survey ({stakeholder}): {responses} {responses:answer|answers} out of "
     "{invited} ({rate}%), below the {threshold}% threshold, reminders possible until {due}",
 )
@@ -419,4 +491,9 @@ MANUAL_OTHER_COMPONENTS = Text(
     fr="les preuves rattachées à {n:la composante|aux composantes} {keys} ne comptent pas "
     "pour cette partie",
     en="the proofs of the {n:component|components} {keys} do not count for this part",
+)
+# Attendance: every learner of the action starts after the evaluation day.
+ATTENDANCE_NOT_STARTED = Text(
+    fr="aucun apprenant n'a encore commencé (premier début le {start})",
+    en="no learner has started yet (first start on {start})",
 )

@@ -30,22 +30,40 @@ class Status(StrEnum):
 
 
 def combine(statuses: Iterable[Status]) -> Status:
-    """One status from several (rules of an indicator, or actions of an organisation).
+    """The status of an indicator from its rules' findings (docs/coverage.md,
+    "Combining statuses").
 
-    Not-applicable ones are ignored; a miss with nothing proven is a miss, a miss
-    next to something proven is partial; then partial, manual, due, proven.
+    Not-applicable findings (a rule with nothing to check) are ignored; if nothing
+    is left, not applicable. A missing finding makes the indicator missing: a part
+    of it fully absent is a missing proof, whatever the other parts prove. Then
+    partial, manual (a manual part without its proof), due, proven.
     """
-    found = [s for s in statuses if s is not Status.NOT_APPLICABLE]
+    found = {s for s in statuses if s is not Status.NOT_APPLICABLE}
+    if not found:
+        return Status.NOT_APPLICABLE
+    for status in (Status.MISSING, Status.PARTIAL, Status.MANUAL, Status.DUE):
+        if status in found:
+            return status
+    return Status.PROVEN
+
+
+def combine_across(statuses: Iterable[Status]) -> Status:
+    """One status from the same requirement over several scopes: the actions of an
+    organisation (the organisation-level status of an action-level indicator), or
+    the stakeholders and timings of one action's surveys.
+
+    Not-applicable ones are ignored; missing everywhere is missing, missing next to
+    something proven or partial is partial (the requirement is met for some of
+    them); then partial, manual, due, proven.
+    """
+    found = {s for s in statuses if s is not Status.NOT_APPLICABLE}
     if not found:
         return Status.NOT_APPLICABLE
     if Status.MISSING in found:
         if Status.PROVEN in found or Status.PARTIAL in found:
             return Status.PARTIAL
         return Status.MISSING
-    for status in (Status.PARTIAL, Status.MANUAL, Status.DUE):
-        if status in found:
-            return status
-    return Status.PROVEN
+    return combine(found)
 
 
 @dataclass(slots=True)

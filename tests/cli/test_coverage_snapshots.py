@@ -173,3 +173,17 @@ def test_a_snapshot_of_another_day_is_refused(config: Path, store_url: str, opti
     assert code == EXIT_USAGE
     assert "a snapshot is taken " in " ".join(err.split())
     assert _stored(store_url) == (0, [])
+
+
+def test_the_first_snapshot_says_there_is_no_previous_one(config: Path) -> None:
+    code, out, _ = _run(config, "coverage")
+    assert code == 0
+    out = " ".join(out.split())  # the console wraps long lines
+    assert "Premier instantané (n° " in out
+    assert (
+        "(aucun instantané précédent : tous les écarts et échéances proches sont signalés)" in out
+    )
+    assert "depuis le précédent" not in out
+    code, out, _ = _run(config, "--lang", "en", "coverage")
+    assert code == 0
+    assert "webhooks: 0 events since the previous one" in " ".join(out.split())

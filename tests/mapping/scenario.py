@@ -445,7 +445,7 @@ EXPECTED_ACTIONS_V9: Expected = {
     ("A1", 8): ("partial", "2 apprenants sur 6 n'ont pas de positionnement d'entrée"),
     ("A1", 30): ("due", _A1_COLD),
     ("A2", 30): ("missing", "aucune enquête à chaud auprès des équipes pédagogiques"),
-    ("A3", 30): ("partial", "1 réponse sur 4 (25 %), sous le seuil de 50 %"),
+    ("A3", 30): ("partial", "1 réponse sur 4 (25\u202f%), sous le seuil de 50\u202f%"),
     ("A4", 11): ("due", "évaluation des acquis attendue au plus tard le 2026-12-03"),
     ("A4", 30): ("due", "taux de réponse inconnu : nombre d'invités absent (à compléter"),
 }
@@ -463,7 +463,10 @@ NOT_APPLICABLE_ACTIONS: dict[str, set[int]] = {
 EXPECTED_ORGANISATION_V9: dict[int, tuple[str, str]] = {
     8: ("partial", "1 action sur 4 non prouvée : A1 (partiel)"),
     11: ("due", "1 action sur 4 à échéance (au plus tard le 2026-12-03) : A4"),
-    22: ("partial", "1 formateur sur 2 sans formation continue datée depuis 24 mois : p_t2"),
+    22: (
+        "partial",
+        "1 formateur sur 2 sans formation continue datée au cours des 24 derniers mois : p_t2",
+    ),
     23: ("manual", "preuve manuelle à joindre"),
     24: ("manual", "expirée le 2026-01-10"),
     30: ("partial", "2 actions sur 4 non prouvées : A2 (manquant), A3 (partiel)"),

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from preuve.cli.coverage_commands import render_coverage
 from preuve.evidence.model import EvidenceRecord, ManualProof, TrainingAction, Withdrawal
 from preuve.mapping import Status, checks, evaluate
-from preuve.mapping.evaluate import evaluate_facts
+from preuve.mapping.evaluate import _sole_parts, evaluate_facts
 from preuve.mapping.facts import (
     ActionFacts,
     LearnerFacts,
@@ -21,7 +21,7 @@ from preuve.mapping.facts import (
     TenantFacts,
 )
 from preuve.mapping.referential import shipped_referentials
-from preuve.mapping.rules import Rule, build_rules, validate_overrides
+from preuve.mapping.rules import Rule, build_rules, rules_for_version, validate_overrides
 from preuve.store import Store
 from preuve.store.schema import evidence
 from tests.factories import record
@@ -55,7 +55,7 @@ async def test_missing_slots_are_named_but_not_for_a_drop_out(store: Store) -> N
     result = await evaluate(store, tenant_config(), as_of=AS_OF)
     ten = result.action("A3").indicator(10)
     assert ten.status is Status.PARTIAL
-    assert ten.reason.fr == ("1 apprenant sur 4 sans émargement sur tous les créneaux (6) : p_a3_0")
+    assert ten.reason.fr == "1 apprenant sur 4 n'a pas émargé à au moins un des 6 créneaux : p_a3_0"
     assert ten.nonconformity == "major"  # 10 admits no minor non-conformity
     assert result.action("A3").indicator(12).status is Status.PARTIAL  # same rule feeds 12
     assert result.action("A1").indicator(10).status is Status.PROVEN
@@ -82,11 +82,13 @@ async def test_a_matching_qualification_must_be_dated_by_the_evaluation_day(
     competence = result.indicator(21)
     assert competence.status is Status.PARTIAL
     assert competence.at_fault == ["p_t2"]
-    assert (
-        "p_t2 : qualification ou expérience en rapport avec secourisme, vente non datée"
-        in competence.reason.fr
+    assert competence.reason.fr == (
+        "1 formateur sur 2 : p_t2 : qualification ou expérience non datée (en rapport avec "
+        "secourisme, vente)"
     )
-    assert "p_t2: the qualification or experience matching" in competence.reason.en
+    assert competence.reason.en == (
+        "1 trainer out of 2: p_t2: undated qualification or experience (matching secourisme, vente)"
+    )
 
     await p_t2_experience(start="2027-01")  # dated, but after the evaluation day
     result = await evaluate(store, tenant_config(), as_of=AS_OF)
@@ -238,12 +240,17 @@ async def test_trainer_without_file_or_matching_qualification(store: Store) -> N
     competence = result.indicator(21)
     assert competence.status is Status.PARTIAL
     assert competence.at_fault == ["p_t3"]
-    assert "p_t3 sans CV" in competence.reason.fr
-    assert "p_t3 sans qualification ni expérience en rapport avec vente" in competence.reason.fr
+    assert competence.reason.fr == (
+        "1 formateur sur 3 : p_t3 : aucun CV, aucune qualification ni expérience en rapport "
+        "avec vente"
+    )
+    assert competence.reason.en == (
+        "1 trainer out of 3: p_t3: no CV, no qualification or experience matching vente"
+    )
     # an old CV is named too once the age limit is lowered
     strict = tenant_config(rules={"trainer_competence": {"max_cv_age_months": 12}})
     result = await evaluate(store, strict, as_of=AS_OF)
-    assert "p_t1 CV de plus de 12 mois" in result.indicator(21).reason.fr
+    assert "p_t1 : CV de plus de 12 mois ; p_t2 : " in result.indicator(21).reason.fr
     assert set(result.indicator(21).at_fault) == {"p_t1", "p_t2", "p_t3"}
     assert result.indicator(21).status is Status.MISSING
 
@@ -422,7 +429,10 @@ async def test_drop_out_follow_up_deadline_is_fixed_then_missed(store: Store) ->
         assert twelve.at_fault == []
     result = await evaluate(store, tenant_config(), as_of=date(2026, 12, 4))
     twelve = result.action("A4").indicator(12)
-    assert twelve.status is Status.PARTIAL  # attendance proven, follow-up missing
+    # Attendance proven, but the only drop-out was not followed up: that part of 12
+    # is fully absent, so 12 is missing (docs/coverage.md, "Combining statuses").
+    assert twelve.status is Status.MISSING
+    assert twelve.nonconformity == "major"
     assert "1 abandon sur 1 sans suivi tracé : p_a4_9" in twelve.reason.fr
     assert twelve.at_fault == ["p_a4_9"]
 
@@ -512,7 +522,7 @@ async def test_an_absence_is_not_attendance(store: Store) -> None:
     )
     result = await evaluate(store, tenant_config(), as_of=AS_OF)
     ten = result.action("A3").indicator(10)
-    assert ten.reason.fr == "1 apprenant sur 4 sans émargement sur tous les créneaux (6) : p_a3_1"
+    assert ten.reason.fr == "1 apprenant sur 4 n'a pas émargé à au moins un des 6 créneaux : p_a3_1"
 
 
 # ---------------------------------------------------------------------------
@@ -645,7 +655,7 @@ def test_a_low_response_rate_is_due_until_the_survey_deadline() -> None:
     assert after.status is Status.PARTIAL
     assert after.due_by is None
     assert after.at_fault == ["X1-hot-learner"]
-    assert "sous le seuil de 50 %" in after.reason.fr
+    assert "sous le seuil de 50\u202f%" in after.reason.fr
 
 
 def test_a_survey_without_invited_count_has_an_unknown_rate() -> None:
@@ -695,7 +705,7 @@ def test_the_teaching_team_is_invited_by_default_as_enrolled() -> None:
     )
     low = checks.satisfaction(rule, facts, late)
     assert low.status is Status.PARTIAL
-    assert "1 réponse sur 3 (33 %)" in low.reason.fr
+    assert "1 réponse sur 3 (33\u202f%)" in low.reason.fr
     facts.surveys = [_survey("trainer", "hot", None, 2)]
     assert checks.satisfaction(rule, facts, late).status is Status.PROVEN
 
@@ -814,7 +824,7 @@ async def test_2026_components_need_their_proofs(store: Store) -> None:
     await store.evidence.write_batch(TENANT, SOURCE, [], withdrawals=withdrawals)
     twelve = (await evaluate(store, tenant_config(), as_of=AS_OF)).action("A3").indicator(12)
     assert twelve.status is Status.PARTIAL
-    assert twelve.reason.fr.startswith("1 apprenant sur 4 sans émargement")
+    assert twelve.reason.fr.startswith("1 apprenant sur 4 n'a pas émargé")
     assert "prévention et traitement des violences" in twelve.reason.fr
 
 
@@ -894,8 +904,9 @@ async def test_a_component_proof_does_not_prove_the_main_part(store: Store) -> N
     assert v9.indicator(32).status is Status.MANUAL  # V9's 32 has no risk analysis part
 
 
-async def test_proofs_without_a_component_never_prove_a_named_part(store: Store) -> None:
-    """Proofs stored before components existed count for the main manual part only."""
+async def test_an_untagged_proof_counts_for_the_only_manual_part(store: Store) -> None:
+    """Proofs stored before components existed: unambiguous where the indicator has
+    one manual part and no main one (12, 30), never where it has two (32)."""
     await load_scenario(store)
     await _withdraw_proofs(store, 12, 30)
     untagged = [
@@ -909,22 +920,34 @@ async def test_proofs_without_a_component_never_prove_a_named_part(store: Store)
     ):
         result = await evaluate(store, tenant_config(referential_version=version), as_of=AS_OF)
         funders = next(f for f in result.indicator(30).findings if f.rule == rule_id)
-        assert funders.status is Status.MANUAL, version
-        assert "(composante attendue : funder_feedback)" in funders.reason.fr
+        assert funders.status is Status.PROVEN, version
+        assert "« Sollicitation annuelle des financeurs »" in funders.reason.fr
     result = await evaluate(store, tenant_config(), as_of=AS_OF)
     violence = next(
         f for f in result.action("A1").indicator(12).findings if f.rule == "violence_prevention"
     )
-    assert violence.status is Status.MANUAL
-    assert "(composante attendue : violence_prevention)" in violence.reason.fr
-    # The same funders' proof, with its component, counts under both versions.
-    tagged = manual_proof(30, title="Sollicitation des financeurs", component="funder_feedback")
-    await store.evidence.write_batch(TENANT, "manual", [tagged])
-    for version in ("rnq-2026", "rnq-2019-v9"):
-        result = await evaluate(store, tenant_config(referential_version=version), as_of=AS_OF)
-        assert all(
-            f.status is Status.PROVEN for f in result.indicator(30).findings if "funder" in f.rule
-        ), version
+    assert violence.status is Status.PROVEN
+    # 32 has a main manual part next to the risk analysis: an untagged proof is the
+    # main part's, never the risk analysis's.
+    await _withdraw_proofs(store, 32)  # the main part's proof of 32 (untagged) is left
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    risk = next(f for f in result.indicator(32).findings if f.rule == "quality_risk_analysis")
+    assert risk.status is Status.MANUAL
+    assert "(composante attendue : risk_analysis)" in risk.reason.fr
+
+
+async def test_sole_parts_follow_the_rules_of_the_version() -> None:
+    rules = build_rules()
+    sole_2026 = _sole_parts(rules_for_version(rules, "rnq-2026"))
+    assert sole_2026 == {
+        "public_information_recognition",
+        "result_calculation_method",
+        "violence_prevention",
+        "pedagogical_referent",
+        "funder_feedback_if_any",
+        "content_evaluation",
+    }
+    assert _sole_parts(rules_for_version(rules, "rnq-2019-v9")) == {"funder_feedback"}
 
 
 async def test_funders_views_where_there_are_funders(store: Store) -> None:
@@ -1014,3 +1037,146 @@ def test_indicator_33_asks_for_the_learners_evaluation_under_2026_only() -> None
     new = evaluate_facts(facts, tenant, referentials["rnq-2026"], build_rules(), AS_OF, AS_OF)
     assert new.indicator(33).status is Status.PROVEN
     assert new.indicator(33).evidence_ids == [41]
+
+
+# ---------------------------------------------------------------------------
+# Attendance: each learner's own window, distinct half-day slots
+# ---------------------------------------------------------------------------
+
+
+def _enrolment(ref: str, person: str, **fields: Any) -> EvidenceRecord:
+    data = {"kind": "enrolment", "action_ref": ref, "person_ref": person, "role": "learner"}
+    return _lms(data | fields, f"enrolment/{ref}/{person}", datetime(2026, 10, 1, tzinfo=UTC))
+
+
+def _signed(
+    ref: str, person: str, day: str, half: str, *, status: str = "present", source: str = ""
+) -> EvidenceRecord:
+    data = {
+        "kind": "attendance",
+        "action_ref": ref,
+        "person_ref": person,
+        "day": day,
+        "half": half,
+        "status": status,
+    }
+    # A second source dates the same half-day its own way (here 5 minutes later).
+    hour, minute = (9 if half == "am" else 14), (5 if source else 0)
+    when = datetime.fromisoformat(f"{day}T{hour:02d}:{minute:02d}:00+00:00")
+    source_id = f"attendance/{ref}/{person}/{day}/{half}"
+    return record(
+        data, source_id=source_id, tenant=TENANT, source=source or SOURCE, effective_at=when
+    )
+
+
+async def test_a_learner_is_asked_for_the_slots_from_their_own_start(store: Store) -> None:
+    await load_scenario(store)
+    # A3 runs 2 to 4 November. p_a3_late joined on the 4th and signed both halves;
+    # p_a3_early joined on the 3rd and signed only the 4th.
+    records = [
+        _enrolment("A3", "p_a3_late", start_date="2026-11-04"),
+        _enrolment("A3", "p_a3_early", start_date="2026-11-03"),
+        *(
+            _signed("A3", p, "2026-11-04", h)
+            for p in ("p_a3_late", "p_a3_early")
+            for h in ("am", "pm")
+        ),
+    ]
+    await store.evidence.write_batch(TENANT, SOURCE, records)
+    ten = (await evaluate(store, tenant_config(), as_of=AS_OF)).action("A3").indicator(10)
+    assert ten.status is Status.PARTIAL
+    assert ten.at_fault == ["p_a3_early"]
+    assert "6 créneaux" in ten.reason.fr  # the action's slots, whoever is asked for which
+    # The evaluation day ends the window too: on 3 November, p_a3_early is not asked
+    # for the 4th yet, while p_a3_late is not asked at all.
+    on_the_3rd = await evaluate(store, tenant_config(), as_of=date(2026, 11, 3))
+    assert on_the_3rd.action("A3").indicator(10).at_fault == ["p_a3_early"]  # no 3rd
+    await store.evidence.write_batch(
+        TENANT, SOURCE, [_signed("A3", "p_a3_early", "2026-11-03", h) for h in ("am", "pm")]
+    )
+    result = await evaluate(store, tenant_config(), as_of=date(2026, 11, 3))
+    assert result.action("A3").indicator(10).status is Status.PROVEN
+
+
+async def test_a_learner_starting_after_the_evaluation_day_is_not_asked_yet(
+    store: Store,
+) -> None:
+    await load_scenario(store)
+    await store.evidence.write_batch(
+        TENANT, SOURCE, [_enrolment("A3", "p_a3_next", start_date="2026-12-07")]
+    )
+    ten = (await evaluate(store, tenant_config(), as_of=AS_OF)).action("A3").indicator(10)
+    assert ten.status is Status.PROVEN
+    assert ten.reason.fr == "émargement ou traces d'activité pour 6 créneaux de 5 apprenants"
+
+
+def test_attendance_waits_while_no_learner_has_started() -> None:
+    learners = [
+        LearnerFacts("X1", "p_1", "active", date(2026, 12, 7), None, 1),
+        LearnerFacts("X1", "p_2", "active", date(2026, 12, 14), None, 2),
+    ]
+    started = _action(start_date="2026-11-02", end_date="2026-12-18")
+    facts = ActionFacts(action=started, evidence_id=1, learners=learners)
+    facts.declared_slots = facts.slot_mask(["2026-11-02am", "2026-11-02pm"])
+    finding = checks.attendance(_rule("attendance"), facts, AS_OF)
+    assert finding.status is Status.DUE
+    assert finding.due_by == date(2026, 12, 7)
+    assert finding.reason.fr == "aucun apprenant n'a encore commencé (premier début le 2026-12-07)"
+
+
+async def test_duplicate_records_of_a_slot_count_once(store: Store) -> None:
+    await load_scenario(store)
+    # A second source (e.g. a virtual classroom) records p_a3_1's six half-days again,
+    # dated differently. Nobody else is asked for more slots because of it.
+    days = ("2026-11-02", "2026-11-03", "2026-11-04")
+    copies = [_signed("A3", "p_a3_1", d, h, source="visio") for d in days for h in ("am", "pm")]
+    await store.evidence.write_batch(TENANT, "visio", copies)
+    ten = (await evaluate(store, tenant_config(), as_of=AS_OF)).action("A3").indicator(10)
+    assert ten.status is Status.PROVEN
+    assert ten.reason.fr == "émargement ou traces d'activité pour 6 créneaux de 4 apprenants"
+    # Two records of an absence are still no attendance; a copy of one present
+    # half-day does not stand in for another.
+    absent = [
+        _signed("A3", "p_a3_2", "2026-11-04", "pm", status="absent"),
+        _signed("A3", "p_a3_2", "2026-11-04", "pm", status="absent", source="visio"),
+        _signed("A3", "p_a3_2", "2026-11-04", "am", source="visio"),
+    ]
+    await store.evidence.write_batch(TENANT, SOURCE, absent[:1])
+    await store.evidence.write_batch(TENANT, "visio", absent[1:])
+    ten = (await evaluate(store, tenant_config(), as_of=AS_OF)).action("A3").indicator(10)
+    assert ten.status is Status.PARTIAL
+    assert ten.at_fault == ["p_a3_2"]
+
+
+async def test_only_enrolled_learners_imply_slots(store: Store) -> None:
+    await load_scenario(store)
+    # A3's trainer signs the three days and a preparation day; someone not enrolled
+    # signs four days of their own. More records than any learner's, yet none of
+    # these days is a slot the learners had to sign.
+    days = ("2026-11-02", "2026-11-03", "2026-11-04")
+    extra = [
+        *(_signed("A3", "p_t2", d, h) for d in (*days, "2026-11-05") for h in ("am", "pm")),
+        *(
+            _signed("A3", "p_visitor", f"2026-11-{d:02d}", h)
+            for d in range(5, 9)
+            for h in ("am", "pm")
+        ),
+    ]
+    await store.evidence.write_batch(TENANT, SOURCE, extra)
+    ten = (await evaluate(store, tenant_config(), as_of=AS_OF)).action("A3").indicator(10)
+    assert ten.status is Status.PROVEN
+    assert ten.reason.fr == "émargement ou traces d'activité pour 6 créneaux de 4 apprenants"
+
+
+async def test_a_drop_out_is_asked_until_the_day_they_left(store: Store) -> None:
+    await load_scenario(store)
+    # p_a1_5 signed 5 October, then was marked absent: left on the 5th, no gap.
+    left = {"status": "dropped_out", "end_date": "2026-10-05"}
+    await store.evidence.write_batch(TENANT, SOURCE, [_enrolment("A1", "p_a1_5", **left)])
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    assert result.action("A1").indicator(10).status is Status.PROVEN
+    # Left on the 6th: the absences of the 6th are a gap.
+    left["end_date"] = "2026-10-06"
+    await store.evidence.write_batch(TENANT, SOURCE, [_enrolment("A1", "p_a1_5", **left)])
+    result = await evaluate(store, tenant_config(), as_of=AS_OF)
+    assert result.action("A1").indicator(10).at_fault == ["p_a1_5"]

@@ -259,4 +259,4 @@ def test_demo_prints_coverage_after_the_counts(tmp_path: Path) -> None:
     assert by_number[22]["status"] == "partial"  # one trainer without CPD
     management = next(a for a in coverage["actions"] if a["action_ref"] == "management-2026")
     survey = next(i for i in management["indicators"] if i["indicator"] == 30)
-    assert "4 réponses sur 12 (33 %)" in survey["reason"]
+    assert "4 réponses sur 12 (33\u202f%)" in survey["reason"]

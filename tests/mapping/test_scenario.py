@@ -93,7 +93,7 @@ async def test_reasons_name_what_is_at_fault(store: Store, version: str) -> None
     assert no_survey.at_fault == ["hot:learner", "hot:trainer"]
 
     low = result.action("A3").indicator(30)  # the hot survey's deadline has passed
-    assert "1 réponse sur 4 (25 %), sous le seuil de 50 %" in low.reason.fr
+    assert "1 réponse sur 4 (25\u202f%), sous le seuil de 50\u202f%" in low.reason.fr
     assert low.at_fault == ["A3-hot"]
     assert low.nonconformity == "minor"
 
@@ -113,8 +113,8 @@ async def test_reasons_name_what_is_at_fault(store: Store, version: str) -> None
     assert reminders.due_by.isoformat() == "2026-12-03"
     assert reminders.at_fault == []
     assert (
-        "1 réponse sur 4 (25 %), sous le seuil de 50 %, relances possibles jusqu'au 2026-12-03"
-        in reminders.reason.fr
+        "1 réponse sur 4 (25\u202f%), sous le seuil de 50\u202f%, relances possibles "
+        "jusqu'au 2026-12-03" in reminders.reason.fr
     )
     assert (
         "enquête à chaud (entreprises) : 2 réponses, taux de réponse inconnu : nombre "
@@ -133,7 +133,7 @@ async def test_reasons_name_what_is_at_fault(store: Store, version: str) -> None
 
     cpd = result.indicator(22)
     assert cpd.reason.fr == (
-        "1 formateur sur 2 sans formation continue datée depuis 24 mois : p_t2"
+        "1 formateur sur 2 sans formation continue datée au cours des 24 derniers mois : p_t2"
     )
     assert cpd.at_fault == ["p_t2"]
     assert cpd.nonconformity == "major"  # 22 admits no minor non-conformity

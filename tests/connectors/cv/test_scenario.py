@@ -96,5 +96,5 @@ async def test_trainer_outside_qualifications_and_trainer_without_recent_cpd(
     assert cpd.status is Status.PARTIAL
     assert cpd.at_fault == [paul]
     assert paul in cpd.reason.fr
-    assert "24 mois" in cpd.reason.fr
+    assert "au cours des 24 derniers mois" in cpd.reason.fr
     assert claire not in cpd.reason.fr  # her badge of 2025-04-02 is within the window
