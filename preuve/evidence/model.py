@@ -344,7 +344,9 @@ class Attendance(_Payload):
 
     @property
     def facet(self) -> str:
-        return self.status.value
+        """``<status>:<day><half>``, e.g. ``present:2026-10-05am``: the slot and whether
+        the learner was there, readable from the coverage index."""
+        return f"{self.status.value}:{self.day.isoformat()}{self.half.value}"
 
 
 class ActivityTrace(_Payload):

@@ -278,18 +278,17 @@ def _statements(tenant: str, as_of: date, final_kinds: tuple[str, ...]) -> dict[
         )
         .where(_base(tenant, "assessment"), by_as_of)
         .group_by(*per_learner),
-        # One row per learner and status (the facet, in index order): the half-day
-        # slots of the records, so that two records of one slot (two sources) count
-        # once. Every record marks a slot (implied slots); an "absent" one proves no
-        # attendance. Only the day and half are read from the payload.
+        # One row per learner, from the covering index alone: the facets of the
+        # records, "<status>:<YYYY-MM-DD><am|pm>", so that two records of one slot
+        # (two sources) count once. Every record marks a slot (implied slots); an
+        # "absent" one proves no attendance.
         "attendance": select(
             *per_learner,
-            facet,
-            func.aggregate_strings(slot_key, ","),
+            func.aggregate_strings(facet, ","),
             func.min(evidence.c.id),
         )
         .where(_base(tenant, "attendance"), by_as_of)
-        .group_by(*per_learner, facet),
+        .group_by(*per_learner),
         "slots": select(
             evidence.c.action_ref,
             func.aggregate_strings(slot_key, ","),
@@ -448,18 +447,28 @@ def _apply_attendance(rows: Rows, slots: Rows, facts: TenantFacts, learners: Lea
     enrolled learners have a record for (absences included): a trainer's records or
     those of someone not enrolled imply none. A learner's attended slots leave the
     absences out. Slots are half-days, so duplicate records of one count once."""
-    masks: dict[tuple[str, str], int] = {}  # learners of one action share their slots
-    for action_ref, person_ref, status, keys, first_id in rows:
+    # Learners of one action usually share their records' pattern: parse it once.
+    masks: dict[tuple[str, str], tuple[int, int]] = {}
+    for action_ref, person_ref, facets, first_id in rows:
         learner = learners.get((action_ref, person_ref))
-        if learner is None or not keys:
+        if learner is None or not facets:
             continue
         target = facts.actions[action_ref]  # a learner's action is known
-        mask = masks.get((action_ref, keys))
-        if mask is None:
-            mask = masks[action_ref, keys] = target.slot_mask(keys.split(","))
-        target.recorded_slots |= mask
-        if status != "absent":
-            learner.attended |= mask
+        found = masks.get((action_ref, facets))
+        if found is None:
+            recorded: list[str] = []
+            attended: list[str] = []
+            for item in facets.split(","):
+                status, _, key = item.partition(":")
+                recorded.append(key)
+                if status != "absent":
+                    attended.append(key)
+            found = masks[action_ref, facets] = (
+                target.slot_mask(recorded),
+                target.slot_mask(attended),
+            )
+        target.recorded_slots |= found[0]
+        learner.attended |= found[1]
         if learner.attendance_id is None or first_id < learner.attendance_id:
             learner.attendance_id = first_id
     for action_ref, keys, first_id in slots:

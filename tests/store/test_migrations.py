@@ -145,6 +145,7 @@ async def test_the_facet_migration_fills_the_facet_of_stored_rows_like_the_model
     assert {int(k): v for k, v in stored.items()} == {
         index: data.facet for index, data in enumerate(cases)
     }
+    assert stored["1"] == "absent:2026-03-02pm"
     assert stored["2"] == "final:passed"
     assert stored["6"] == "activity:incomplete"
 

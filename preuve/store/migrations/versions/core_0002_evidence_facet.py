@@ -1,7 +1,7 @@
 """evidence facet column
 
 Adds ``evidence.facet``, the category the coverage counts group by (attendance
-status, assessment kind and result, completion scope and state, support topic),
+status and slot, assessment kind and result, completion scope and state, support topic),
 and fills it for the rows already stored. From here on the store writes it with
 every record (``EvidenceRecord.facet``); this backfill repeats that derivation in
 SQL once, frozen as it was when the column was added.
@@ -38,7 +38,10 @@ def _facets() -> dict[str, sa.ColumnElement[str]]:
     result = sa.case((passed.is_(True), "passed"), (passed.is_(False), "failed"), else_="unknown")
     scope = sa.case((payload["activity_ref"].as_string().is_(None), "action"), else_="activity")
     return {
-        "attendance": payload["status"].as_string(),
+        "attendance": payload["status"].as_string()
+        + ":"
+        + payload["day"].as_string()
+        + payload["half"].as_string(),
         "assessment": payload["assessment_kind"].as_string() + ":" + result,
         "completion": scope + ":" + payload["state"].as_string(),
         "support_interaction": sa.func.coalesce(payload["topic"].as_string(), "pedagogical"),
