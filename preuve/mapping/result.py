@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from preuve.i18n import Text
@@ -66,14 +67,17 @@ def combine_across(statuses: Iterable[Status]) -> Status:
     return combine(found)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Reason:
     fr: str
     en: str
 
     @classmethod
     def of(cls, text: Text, **values: Any) -> Reason:
-        return cls(fr=text.render("fr", **values), en=text.render("en", **values))
+        try:
+            return _rendered(text, tuple(sorted(values.items())))
+        except TypeError:  # an unhashable value (a list): rendered each time
+            return cls(fr=text.render("fr", **values), en=text.render("en", **values))
 
     def join(self, other: Reason) -> Reason:
         if not self.fr:
@@ -81,6 +85,14 @@ class Reason:
         if not other.fr:
             return self
         return Reason(fr=f"{self.fr} ; {other.fr}", en=f"{self.en}; {other.en}")
+
+
+@lru_cache(maxsize=8192)
+def _rendered(text: Text, values: tuple[tuple[str, Any], ...]) -> Reason:
+    """Both renderings of a message, shared: thousands of actions give the same
+    reasons ("non applicable", one proof for all), and rendering dominates otherwise."""
+    named = dict(values)
+    return Reason(fr=text.render("fr", **named), en=text.render("en", **named))
 
 
 def name_refs(refs: list[str]) -> str:
