@@ -12,6 +12,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 import orjson
 from rich.console import Console
+from rich.markup import escape
 
 from preuve.config.settings import ConfigError, Settings, TenantConfig, load_settings
 from preuve.constants import EXIT_CONFIG, EXIT_USAGE
@@ -100,7 +101,7 @@ class CliState:
         if self.json_output:
             self.emit_json({"error": message, "exit_code": code})
         else:
-            self.err_console.print(f"[bold red]Erreur / Error:[/] {message}")
+            self.err_console.print(f"[bold red]Erreur / Error:[/] {escape(message)}")
         sys.exit(code)
 
 

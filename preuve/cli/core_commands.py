@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from preuve.cli.common import CliState, pass_state, run_async
@@ -68,7 +69,7 @@ def print_outcome(state: CliState, outcome: SyncOutcome) -> None:
     for error in outcome.errors:
         where = f"{error.get('item')}: " if error.get("item") else ""
         state.err_console.print(
-            f"  [yellow]-[/] {where}{error.get('reason') or error.get('message')}"
+            f"  [yellow]-[/] {escape(where + str(error.get('reason') or error.get('message')))}"
         )
 
 
@@ -86,7 +87,7 @@ def report_imports(state: CliState, files: Sequence[Path], outcomes: list[SyncOu
         state.emit_json([o.as_json() for o in outcomes])
     else:
         for file, outcome in zip(files, outcomes, strict=True):
-            state.console.print(f"[bold]{file}[/]")
+            state.console.print(f"[bold]{escape(str(file))}[/]")
             print_outcome(state, outcome)
     exit_for({o.status for o in outcomes})
 
@@ -159,18 +160,21 @@ def check_command(state: CliState, tenant_id: str | None, source_id: str | None)
         )
     else:
         if store_ok:
-            state.console.print(f"[green]OK[/] {MSG_STORE_OK(url=url)}")
+            state.console.print(f"[green]OK[/] {escape(MSG_STORE_OK(url=url))}")
         else:
-            state.console.print(f"[red]ERREUR[/] {MSG_STORE_KO(url=url, error=store_error)}")
+            failed = MSG_STORE_KO(url=url, error=store_error)
+            state.console.print(f"[red]ERREUR[/] {escape(failed)}")
         if not reports:
             state.console.print(MSG_NO_SOURCES())
         for tenant_key, report in reports:
-            state.console.print(f"\n[bold]{tenant_key} / {report.source}[/] ({report.kind})")
+            title = escape(f"{tenant_key} / {report.source}")
+            state.console.print(f"\n[bold]{title}[/] ({report.kind})")
             for item in report.items:
                 style = _STATUS_STYLE[item.status]
-                state.console.print(f"  [{style}]{_STATUS_WORD[item.status]:<9}[/] {item.message}")
+                word = _STATUS_WORD[item.status]
+                state.console.print(f"  [{style}]{word:<9}[/] {escape(item.message)}")
                 if item.hint:
-                    state.console.print(f"            → {item.hint}")
+                    state.console.print(f"            → {escape(item.hint)}")
     if not ok:
         sys.exit(EXIT_CHECK_FAILED)
 

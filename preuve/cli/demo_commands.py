@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from preuve.cli.common import CliState, pass_state, run_async
@@ -56,7 +57,7 @@ def demo_command(state: CliState, database: Path, moodle: bool) -> None:
         )
     else:
         tenant = result.settings.tenants[0]
-        state.console.print(f"[bold]{MSG_DEMO_TITLE(name=tenant.name, db=database)}[/]")
+        state.console.print(f"[bold]{escape(MSG_DEMO_TITLE(name=tenant.name, db=database))}[/]")
         table = Table("type de preuve / evidence kind", "nombre / count")
         for kind, count in result.evidence_counts.items():
             table.add_row(kind, str(count))

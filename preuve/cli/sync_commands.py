@@ -16,6 +16,7 @@ from typing import Any
 import click
 from arq.jobs import JobStatus
 from redis.asyncio import Redis
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn
 from rich.table import Table
 
@@ -151,7 +152,7 @@ def _sync_inline(state: CliState, targets: list[Target]) -> None:
     else:
         for result in results:
             if isinstance(result, TriggerResult):
-                state.console.print(f"[yellow]{result.message()}[/]")
+                state.console.print(f"[yellow]{escape(result.message())}[/]")
                 continue
             state.console.print(f"[bold]{result.tenant}/{result.source}[/]: {result.status}")
             print_outcome(state, result)

@@ -151,3 +151,9 @@ def test_an_unreachable_database_gives_one_clear_line(tmp_path: Path) -> None:
     assert "la base de données a refusé l'opération" in result.output
     assert "Traceback" not in result.output
     assert "s3cret" not in result.output
+
+
+def test_user_text_with_brackets_is_printed_not_read_as_markup(config: Path) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(config), "coverage", "--tenant", "x[/]y"])
+    assert result.exit_code == EXIT_USAGE
+    assert "x[/]y" in result.output  # shown as typed, no MarkupError
