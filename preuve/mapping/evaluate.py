@@ -23,7 +23,7 @@ from preuve.mapping.applicability import (
     organisation_applicability,
     over_two_days,
 )
-from preuve.mapping.facts import ActionFacts, TenantFacts, load_facts, today_utc
+from preuve.mapping.facts import ActionFacts, TenantFacts, evaluation_today, load_facts
 from preuve.mapping.gcpause import gc_paused
 from preuve.mapping.referential import Indicator, Referential, select_referential
 from preuve.mapping.result import (
@@ -407,7 +407,7 @@ async def evaluate(
     referential version follows ``audit_date`` (default: the tenant's
     ``audit_date``, else ``as_of``) unless the tenant pins ``referential_version``.
     """
-    as_of = as_of or today_utc()
+    as_of = as_of or evaluation_today()
     audit_day = audit_date or tenant.audit_date or as_of
     rules = build_rules(tenant.rules, where=f"tenants[{tenant.id}].rules")
     referential = select_referential(audit_day, tenant.referential_version)

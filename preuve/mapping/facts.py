@@ -14,8 +14,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from sqlalchemy import (
@@ -31,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from preuve.constants import PARIS_TZ
 from preuve.evidence.model import (
     TRAINER_ROLES,
     Assessment,
@@ -44,6 +46,9 @@ from preuve.evidence.model import (
     TrainingAction,
 )
 from preuve.store.schema import evidence
+
+# The organisations are French: an evaluation "as of" a day means that day in Paris.
+EVALUATION_ZONE = ZoneInfo(PARIS_TZ)
 
 _payload = evidence.c.payload
 _TRAINER_ROLE_VALUES = tuple(r.value for r in TRAINER_ROLES)
@@ -227,7 +232,8 @@ def _statements(tenant: str, as_of: date, final_kinds: tuple[str, ...]) -> dict[
     was there that day. Undated rows count: their date is unknown, not late.
     Descriptions, resources and enrolments are current state and are not cut.
     """
-    until = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=UTC)
+    # The evaluation day is a French calendar day: it ends at midnight in Paris.
+    until = datetime.combine(as_of + timedelta(days=1), time(0), tzinfo=EVALUATION_ZONE)
     by_as_of = or_(evidence.c.effective_at.is_(None), evidence.c.effective_at < until)
     day = _field("day")
     # A half-day slot: "YYYY-MM-DD" + "am"/"pm" (a slot record's or an attendance's).
@@ -699,5 +705,6 @@ async def _assemble(tasks: Mapping[str, asyncio.Future[Rows]]) -> TenantFacts:
     return facts
 
 
-def today_utc() -> date:
-    return datetime.now(UTC).date()
+def evaluation_today() -> date:
+    """Today in France: the default day of an evaluation."""
+    return datetime.now(EVALUATION_ZONE).date()

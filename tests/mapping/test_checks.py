@@ -361,6 +361,27 @@ async def test_evidence_after_as_of_does_not_count_yet(store: Store) -> None:
     assert after.action("A4").indicator(11).status is Status.PROVEN
 
 
+async def test_the_evaluation_day_ends_at_midnight_in_paris(store: Store) -> None:
+    await load_scenario(store)
+    final = {
+        "kind": "assessment",
+        "action_ref": "A4",
+        "person_ref": "p_a4_3",
+        "assessment_kind": "final",
+        "passed": True,
+    }
+
+    async def status_with_final_at(when: datetime) -> Status:
+        await store.evidence.write_batch(TENANT, SOURCE, [_lms(final, "final/A4/p_a4_3", when)])
+        result = await evaluate(store, tenant_config(), as_of=AS_OF)
+        return result.action("A4").indicator(11).status
+
+    # 00:30 in Paris on 1 December is still 30 November in UTC: not there yet
+    assert await status_with_final_at(datetime(2026, 11, 30, 23, 30, tzinfo=UTC)) is Status.DUE
+    # 23:30 in Paris on 30 November: there on the evaluation day
+    assert await status_with_final_at(datetime(2026, 11, 30, 22, 30, tzinfo=UTC)) is Status.PROVEN
+
+
 async def test_final_assessment_missing_once_the_grace_period_is_over(store: Store) -> None:
     await load_scenario(store)
     result = await evaluate(store, tenant_config(), as_of=date(2026, 12, 4))
