@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from preuve.config.settings import TenantConfig
+from preuve.config.settings import Settings, TenantConfig
 from preuve.evidence.model import EvidenceRecord, Withdrawal
 from preuve.store import Store
 from tests.factories import record
@@ -475,3 +475,29 @@ EXPECTED_ORGANISATION_2026: dict[int, tuple[str, str]] = EXPECTED_ORGANISATION_V
     1: ("manual", "4 actions sur 4 non prouvées"),
 }
 NOT_APPLICABLE_ORGANISATION = {13, 14, 15, 20, 27, 29, 33}
+
+
+def settings_with_endpoint(store_url: str, secret_env: str, **tenant: Any) -> Settings:
+    """Settings for the scenario's tenant with one configured webhook endpoint (all
+    events, on a local port nothing listens to), its secret read from ``secret_env``."""
+    return Settings.model_validate(
+        {
+            "store": {"url": store_url},
+            "webhooks": {"allow_networks": ["127.0.0.0/8"]},
+            "tenants": [
+                {
+                    "id": TENANT,
+                    "name": "Atelier Test",
+                    "webhooks": [
+                        {
+                            "id": "qualite",
+                            "url": "http://127.0.0.1:9/hook",
+                            "events": [],
+                            "secret_env": secret_env,
+                        }
+                    ],
+                    **tenant,
+                }
+            ],
+        }
+    )

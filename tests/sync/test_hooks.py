@@ -19,33 +19,13 @@ from preuve.sync.hooks import SnapshotRefused, after_sync, coverage_day, snapsho
 from preuve.webhooks.configured import configured_endpoint_id
 from preuve.webhooks.signing import generate_secret
 from preuve.webhooks.tables import webhook_message
-from tests.mapping.scenario import TENANT, load_scenario
+from tests.mapping.scenario import TENANT, load_scenario, settings_with_endpoint
 
 SECRET_ENV = "PREUVE_TEST_HOOKS_SECRET"
 
 
 def _settings(store_url: str, **tenant: Any) -> Settings:
-    return Settings.model_validate(
-        {
-            "store": {"url": store_url},
-            "webhooks": {"allow_networks": ["127.0.0.0/8"]},
-            "tenants": [
-                {
-                    "id": TENANT,
-                    "name": "Atelier Test",
-                    "webhooks": [
-                        {
-                            "id": "qualite",
-                            "url": "http://127.0.0.1:9/hook",
-                            "events": [],
-                            "secret_env": SECRET_ENV,
-                        }
-                    ],
-                    **tenant,
-                }
-            ],
-        }
-    )
+    return settings_with_endpoint(store_url, SECRET_ENV, **tenant)
 
 
 @pytest.fixture(autouse=True)

@@ -20,7 +20,7 @@ from preuve.web.app import create_app
 from preuve.webhooks.configured import configured_endpoint_id
 from preuve.webhooks.signing import generate_secret
 from preuve.webhooks.tables import webhook_message
-from tests.mapping.scenario import TENANT, load_scenario
+from tests.mapping.scenario import TENANT, load_scenario, settings_with_endpoint
 
 ClientFactory = Callable[[web.Application], Awaitable[TestClient[Any, Any]]]
 SECRET_ENV = "PREUVE_TEST_WEB_COVERAGE_SECRET"
@@ -28,26 +28,7 @@ BASE = f"/api/tenants/{TENANT}/coverage"
 
 
 def _settings(store_url: str) -> Settings:
-    return Settings.model_validate(
-        {
-            "store": {"url": store_url},
-            "webhooks": {"allow_networks": ["127.0.0.0/8"]},
-            "tenants": [
-                {
-                    "id": TENANT,
-                    "name": "Atelier Test",
-                    "webhooks": [
-                        {
-                            "id": "qualite",
-                            "url": "http://127.0.0.1:9/hook",
-                            "events": [],
-                            "secret_env": SECRET_ENV,
-                        }
-                    ],
-                }
-            ],
-        }
-    )
+    return settings_with_endpoint(store_url, SECRET_ENV)
 
 
 @pytest.fixture
